@@ -1,0 +1,13 @@
+/* string.h: the few libc memory/string routines the guests and GCC need. */
+#ifndef GUEST_STRING_H
+#define GUEST_STRING_H
+
+#include "types.h"
+
+void *memset(void *dst, int c, size_t n);
+void *memcpy(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,5 @@
+#include "test.h"
+void test_main(void)
+{
+	test__begin("privileged");
+}

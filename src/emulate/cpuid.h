@@ -1,0 +1,30 @@
+/*
+ * cpuid.h: the CPUID table a shade guest sees. Built once per VM from what KVM supports,
+ * minus every feature shade does not virtualize (so a guest never turns on something
+ * whose instructions or MSRs would reach the real CPU unmediated), plus the hypervisor
+ * leaves that name shade. The same table is handed to KVM (which answers CPUID without
+ * an exit) and used by the emulator when it must answer CPUID itself.
+ */
+#ifndef SHADE_CPUID_H
+#define SHADE_CPUID_H
+
+#include <linux/kvm.h>
+
+#include "types.h"
+
+#define CPUID_MAX_ENTRIES 128
+
+struct cpuid_table {
+	unsigned n;
+	struct kvm_cpuid_entry2 e[CPUID_MAX_ENTRIES];
+};
+
+/* Filter `supported` (from KVM_GET_SUPPORTED_CPUID) into t. */
+int cpuid__build(struct cpuid_table *t, const struct kvm_cpuid2 *supported);
+/* The guest-visible values for (leaf, subleaf), as hardware answers out-of-range leaves. */
+void cpuid__lookup(const struct cpuid_table *t, uint32_t leaf, uint32_t subleaf,
+		   uint32_t out[4]);
+/* A kvm_cpuid2 copy for KVM_SET_CPUID2 (caller frees). */
+struct kvm_cpuid2 *cpuid__to_kvm(const struct cpuid_table *t);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * emu_internal.h: what the emulator's files share: the decoded instruction and operand
+ * helpers (insn.c), and the handlers of each instruction family (privop.c, msr.c,
+ * farxfer.c, io.c). Not for use outside src/emulate/.
+ */
+#ifndef SHADE_EMU_INTERNAL_H
+#define SHADE_EMU_INTERNAL_H
+
+#include <capstone/capstone.h>
+
+#include "emulate.h"
+#include "excp.h"
+#include "seg.h"
+#include "vcpu.h"
+
+struct insn {
+	cs_insn *ci;
+	cs_x86 *x;
+	unsigned len;
+	unsigned opsize;        /* operand size in bytes (2, 4, 8) */
+	unsigned addrsize;      /* address size in bytes */
+	enum emu_cause cause;
+};
+
+/* Operand access. Values are zero-extended; sizes in bytes. */
+int op_read(struct vcpu *vcpu, const struct insn *in, const cs_x86_op *op, uint64_t *val,
+	    struct xfault *xf);
+int op_write(struct vcpu *vcpu, const struct insn *in, const cs_x86_op *op, uint64_t val,
+	     struct xfault *xf);
+/* Effective address and segment of a memory operand. */
+void op_mem_addr(struct vcpu *vcpu, const struct insn *in, const cs_x86_op *op,
+		 enum seg_reg *seg, uint64_t *off);
+uint64_t reg_read(struct vcpu *vcpu, x86_reg r);
+void reg_write(struct vcpu *vcpu, x86_reg r, uint64_t val);
+int seg_of(x86_reg r);  /* capstone segment register -> enum seg_reg, or -1 */
+
+/* Stack helpers at the current SS and stack size. */
+int stack_push(struct vcpu *vcpu, uint64_t val, unsigned size, struct xfault *xf);
+int stack_pop(struct vcpu *vcpu, uint64_t *val, unsigned size, struct xfault *xf);
+int stack_read(struct vcpu *vcpu, unsigned index, unsigned size, uint64_t *val,
+	       struct xfault *xf);
+
+static inline void advance(struct vcpu *vcpu, const struct insn *in)
+{
+	vcpu->g.rip = (vcpu->g.rip + in->len) & gmem__addr_mask(vcpu);
+	vcpu->g.gpr_dirty = true;
+}
+
+static inline int gp0(struct xfault *xf) { return xfault_set(xf, X86_GP, true, 0); }
+
+/* Handlers: return as emulate__insn does. */
+int emu_mov_cr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
+int emu_mov_dr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
+int emu_dtr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
+int emu_misc_priv(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
+int emu_msr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
+int emu_tsc(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
+int emu_cpuid(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
+int emu_seg_load(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
+int emu_far(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
+int emu_iret(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
+int emu_softint(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
+int emu_io(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
+int emu_flags(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
+
+/* A control-register write that changes the real CPU's CR0/CR4/EFER. */
+int emu_set_cr0(struct vcpu *vcpu, uint64_t val, struct xfault *xf);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * emulate.h: emulating one guest instruction that trapped (a #GP/#UD from deprivileged
+ * code, or one KVM could not execute), against the virtual CPU state.
+ */
+#ifndef SHADE_EMULATE_H
+#define SHADE_EMULATE_H
+
+#include "gmem.h"
+
+struct vcpu;
+
+enum emu_cause {
+	EMU_CAUSE_GP,          /* #GP from the guest: emulate if privileged, else reflect */
+	EMU_CAUSE_UD,          /* #UD: software interrupts at CPL 3 on some backends */
+	EMU_CAUSE_KVM,         /* KVM could not execute it (internal error, emulation) */
+};
+
+/*
+ * Emulate the instruction at the guest's CS:RIP. Returns 0 when done (state in vcpu->g
+ * advanced or redirected), 1 when the instruction faults for the guest (*xf holds the
+ * fault to reflect), -ENOSYS when it is not an instruction shade emulates for this
+ * cause, or another negative errno for an error that stops the VM.
+ */
+int emulate__insn(struct vcpu *vcpu, enum emu_cause cause, struct xfault *xf);
+
+/* 0 if the guest's IOPL or its TSS I/O bitmap permits `len` bytes at `port` at the
+ * current CPL, 1 with #GP(0) in *xf otherwise. */
+int emulate__io_permitted(struct vcpu *vcpu, unsigned port, unsigned len, struct xfault *xf);
+
+int emulate__init(struct vcpu *vcpu);
+void emulate__exit(struct vcpu *vcpu);
+
+#endif

@@ -1,0 +1,306 @@
+/*
+ * farxfer.c: instructions that load segment registers or change privilege: MOV/POP to a
+ * segment register and LDS..LSS, far JMP/CALL/RET, IRET, and the software interrupts
+ * INT n / INT3 / INTO. Under ring compression these fault whenever the guest's selector
+ * says ring 0 and the real CPU is at ring 1; here they get the full protected-mode
+ * semantics against the guest's own descriptor tables (SDM vol. 2: JMP, CALL, RET, IRET,
+ * INT n, MOV, POP, LDS).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "emu_internal.h"
+
+int emu_seg_load(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
+{
+	const cs_x86 *x = in->x;
+	uint64_t val, off;
+	int r;
+
+	vcpu->stats.emulated[EMU_SEG_LOAD]++;
+	switch (in->ci->id) {
+	case X86_INS_MOV: {
+		int s = seg_of(x->operands[0].reg);
+		if (s == S_CS)
+			return xfault_set(xf, X86_UD, false, 0);
+		if ((r = op_read(vcpu, in, &x->operands[1], &val, xf)))
+			return r;
+		if ((r = seg__load(vcpu, (enum seg_reg)s, (uint16_t)val, xf)))
+			return r;
+		break;
+	}
+	case X86_INS_POP: {
+		int s = seg_of(x->operands[0].reg);
+		unsigned size = in->opsize;
+		if ((r = stack_read(vcpu, 0, size, &val, xf)))
+			return r;
+		if ((r = seg__load(vcpu, (enum seg_reg)s, (uint16_t)val, xf)))
+			return r;
+		stack_pop(vcpu, &val, size, xf);
+		break;
+	}
+	default: {
+		/* LxS reg, m16:16/32: offset first, selector after it. */
+		int s = in->ci->id == X86_INS_LDS ? S_DS : in->ci->id == X86_INS_LES ? S_ES :
+			in->ci->id == X86_INS_LFS ? S_FS : in->ci->id == X86_INS_LGS ? S_GS : S_SS;
+		const cs_x86_op *dst = &x->operands[0], *mem = &x->operands[1];
+		enum seg_reg ms;
+		uint16_t sel;
+		if (mem->type != X86_OP_MEM)
+			return xfault_set(xf, X86_UD, false, 0);
+		op_mem_addr(vcpu, in, mem, &ms, &off);
+		unsigned osz = in->opsize;
+		val = 0;
+		if ((r = gmem__read_seg(vcpu, ms, off, &val, osz, xf)) ||
+		    (r = gmem__read_seg(vcpu, ms, off + osz, &sel, 2, xf)))
+			return r;
+		if ((r = seg__load(vcpu, (enum seg_reg)s, sel, xf)))
+			return r;
+		reg_write(vcpu, dst->reg, val);
+		break;
+	}
+	}
+	advance(vcpu, in);
+	return 0;
+}
+
+/* Load CS:EIP for a same-privilege transfer after the checks seg__check_code made. */
+static int set_cs_eip(struct vcpu *vcpu, const struct kvm_segment *cs, uint64_t eip,
+		      struct xfault *xf)
+{
+	if (eip > cs->limit)
+		return gp0(xf);
+	vcpu->g.seg[S_CS] = *cs;
+	vcpu->g.rip = eip;
+	vcpu->g.seg_dirty = vcpu->g.gpr_dirty = true;
+	return 0;
+}
+
+/* Far pointer operand: immediate ptr16:32 or memory m16:32 / m16:16. */
+static int far_target(struct vcpu *vcpu, const struct insn *in, uint16_t *sel, uint64_t *off,
+		      struct xfault *xf)
+{
+	const cs_x86 *x = in->x;
+	unsigned osz = in->opsize;
+	if (x->op_count == 2 && x->operands[0].type == X86_OP_IMM) {
+		*sel = (uint16_t)x->operands[0].imm;
+		*off = (uint64_t)x->operands[1].imm;
+		return 0;
+	}
+	if (x->op_count != 1 || x->operands[0].type != X86_OP_MEM)
+		return xfault_set(xf, X86_UD, false, 0);
+	enum seg_reg ms;
+	uint64_t a;
+	int r;
+	op_mem_addr(vcpu, in, &x->operands[0], &ms, &a);
+	*off = 0;
+	if ((r = gmem__read_seg(vcpu, ms, a, off, osz, xf)) ||
+	    (r = gmem__read_seg(vcpu, ms, a + osz, sel, 2, xf)))
+		return r;
+	return 0;
+}
+
+static int far_jmp_call(struct vcpu *vcpu, const struct insn *in, bool call, struct xfault *xf)
+{
+	struct gstate *g = &vcpu->g;
+	struct kvm_segment cs;
+	uint16_t sel;
+	uint64_t off;
+	int r;
+
+	if ((r = far_target(vcpu, in, &sel, &off, xf)))
+		return r;
+	uint64_t desc;
+	if ((sel & ~3u) && !seg__read_desc(vcpu, sel, &desc, xf) && !(desc & BIT(44)))
+		return -EOPNOTSUPP;  /* call gates, task gates, TSS: not virtualized */
+	if ((sel & 3) > g->cpl && !((sel & ~3u) == 0))
+		return xfault_set(xf, X86_GP, true, sel & ~3u);
+	if ((r = seg__check_code(vcpu, sel, g->cpl, false, &cs, xf)))
+		return r;
+	if (call) {
+		unsigned osz = in->opsize;
+		uint16_t old_cs = g->cpl == 0 ? seg_virt_sel(g->seg[S_CS].selector) : g->seg[S_CS].selector;
+		uint64_t ret = (g->rip + in->len) & gmem__addr_mask(vcpu);
+		uint64_t sp = g->gpr[R_SP];
+		if ((r = stack_push(vcpu, old_cs, osz, xf)) || (r = stack_push(vcpu, ret, osz, xf))) {
+			g->gpr[R_SP] = sp;
+			return r;
+		}
+	}
+	if (in->opsize == 2)
+		off &= 0xffff;
+	return set_cs_eip(vcpu, &cs, off, xf);
+}
+
+/* Null data segment registers a return to an outer level must not keep. */
+static void null_inaccessible(struct vcpu *vcpu, unsigned new_cpl)
+{
+	static const enum seg_reg regs[] = { S_ES, S_DS, S_FS, S_GS };
+	for (unsigned i = 0; i < ARRAY_SIZE(regs); i++) {
+		struct kvm_segment *s = &vcpu->g.seg[regs[i]];
+		bool conforming_code = (s->type & 0xc) == 0xc;
+		if (!s->unusable && !conforming_code && seg_virt_dpl(s->dpl) < new_cpl) {
+			memset(s, 0, sizeof(*s));
+			s->unusable = 1;
+		}
+	}
+	vcpu->g.seg_dirty = true;
+}
+
+/*
+ * The common tail of RETF and IRET: CS:EIP (and SS:ESP when returning outward) were
+ * popped as `sel`, `eip`; `sp_after` is the stack pointer past them (and past RETF's
+ * immediate), from where an outward return pops ESP and SS.
+ */
+static int far_return(struct vcpu *vcpu, uint16_t sel, uint64_t eip, unsigned osz,
+		      unsigned extra_pop, uint64_t *new_flags, struct xfault *xf)
+{
+	struct gstate *g = &vcpu->g;
+	struct kvm_segment cs, ss;
+	unsigned rpl = sel & 3;
+	unsigned nwords = new_flags ? 3 : 2;
+	int r;
+
+	if (rpl < g->cpl)
+		return xfault_set(xf, X86_GP, true, sel & ~3u);
+	if (rpl != 0 && rpl != 3)
+		return -EOPNOTSUPP;
+	if ((r = seg__check_code(vcpu, sel, g->cpl, true, &cs, xf)))
+		return r;
+	if (osz == 2)
+		eip &= 0xffff;
+	if (rpl == g->cpl) {
+		if (eip > cs.limit)
+			return gp0(xf);
+		uint64_t m = g->seg[S_SS].db ? 0xffffffffULL : 0xffffULL;
+		uint64_t sp = g->gpr[R_SP] + nwords * osz + extra_pop;
+		g->gpr[R_SP] = (g->gpr[R_SP] & ~m) | (sp & m);
+		g->seg[S_CS] = cs;
+		g->rip = eip;
+		g->seg_dirty = g->gpr_dirty = true;
+		return 0;
+	}
+	/* Outer level: ESP and SS follow (after RETF's immediate). */
+	uint64_t new_sp = 0, new_ss = 0;
+	uint64_t save = g->gpr[R_SP];
+	g->gpr[R_SP] += extra_pop;
+	r = stack_read(vcpu, nwords, osz, &new_sp, xf);
+	if (!r)
+		r = stack_read(vcpu, nwords + 1, osz, &new_ss, xf);
+	g->gpr[R_SP] = save;
+	if (r)
+		return r;
+	if ((r = seg__check_stack(vcpu, (uint16_t)new_ss, rpl, X86_GP, &ss, xf)))
+		return r;
+	if (eip > cs.limit)
+		return gp0(xf);
+	g->seg[S_CS] = cs;
+	g->seg[S_SS] = ss;
+	g->rip = eip;
+	g->gpr[R_SP] = ss.db ? (uint32_t)new_sp : ((g->gpr[R_SP] & ~0xffffULL) | (new_sp & 0xffff));
+	if (extra_pop && !new_flags)
+		g->gpr[R_SP] = (g->gpr[R_SP] + extra_pop) & (ss.db ? 0xffffffffULL : 0xffffULL);
+	g->cpl = rpl;
+	null_inaccessible(vcpu, rpl);
+	g->seg_dirty = g->gpr_dirty = true;
+	return 0;
+}
+
+int emu_far(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
+{
+	switch (in->ci->id) {
+	case X86_INS_LJMP:
+		vcpu->stats.emulated[EMU_FAR_JMP]++;
+		return far_jmp_call(vcpu, in, false, xf);
+	case X86_INS_LCALL:
+		vcpu->stats.emulated[EMU_FAR_CALL]++;
+		return far_jmp_call(vcpu, in, true, xf);
+	case X86_INS_RETF: {
+		vcpu->stats.emulated[EMU_FAR_RET]++;
+		unsigned osz = in->opsize;
+		unsigned imm = in->x->op_count ? (unsigned)in->x->operands[0].imm : 0;
+		uint64_t eip, sel;
+		int r;
+		if ((r = stack_read(vcpu, 0, osz, &eip, xf)) || (r = stack_read(vcpu, 1, osz, &sel, xf)))
+			return r;
+		return far_return(vcpu, (uint16_t)sel, eip, osz, imm, NULL, xf);
+	}
+	default:
+		return -ENOSYS;
+	}
+}
+
+int emu_iret(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
+{
+	struct gstate *g = &vcpu->g;
+	unsigned osz = in->ci->id == X86_INS_IRET ? 2 : 4;
+	uint64_t eip, sel, fl;
+	int r;
+
+	vcpu->stats.emulated[EMU_IRET]++;
+	if (gs_64bit(g) || virt_long_mode(&vcpu->v))
+		return -EOPNOTSUPP;      /* IRETQ comes with 64-bit guests */
+	if (g->rflags & RFL_NT)
+		return -EOPNOTSUPP;      /* nested task return: no hardware task switching */
+	if ((r = stack_read(vcpu, 0, osz, &eip, xf)) || (r = stack_read(vcpu, 1, osz, &sel, xf)) ||
+	    (r = stack_read(vcpu, 2, osz, &fl, xf)))
+		return r;
+	if (osz == 2)
+		fl = (g->rflags & ~0xffffULL) | (fl & 0xffff);
+	if ((fl & RFL_VM) && g->cpl == 0) {
+		vm__stop(vcpu->vm, 4, "guest IRET to virtual-8086 mode: not supported");
+		return -EOPNOTSUPP;
+	}
+
+	/* Which flags the guest may change depends on the old CPL and IOPL. */
+	uint64_t old = (g->rflags & ~RFL_IOPL) | ((uint64_t)vcpu->iopl << RFL_IOPL_SHIFT);
+	uint64_t mask = RFL_CF | RFL_PF | RFL_AF | RFL_ZF | RFL_SF | RFL_TF | RFL_DF | RFL_OF |
+			RFL_NT | RFL_RF | RFL_AC | RFL_ID;
+	if (g->cpl == 0)
+		mask |= RFL_IF | RFL_IOPL | RFL_VIF | RFL_VIP;
+	else if (g->cpl <= vcpu->iopl)
+		mask |= RFL_IF;
+	if (osz == 2)
+		mask &= 0xffff;
+	uint64_t nf = (old & ~mask) | (fl & mask) | RFL_FIXED;
+
+	if ((r = far_return(vcpu, (uint16_t)sel, eip, osz, 0, &nf, xf)))
+		return r;
+	vcpu->iopl = (unsigned)((nf & RFL_IOPL) >> RFL_IOPL_SHIFT);
+	g->rflags = excp_real_rflags(nf, vcpu->iopl, g->cpl);
+	return 0;
+}
+
+int emu_softint(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
+{
+	struct gstate *g = &vcpu->g;
+	unsigned id = in->ci->id;
+	int r;
+
+	if (id == X86_INS_INTO) {
+		vcpu->stats.emulated[EMU_INTO]++;
+		if (gs_64bit(g))
+			return xfault_set(xf, X86_UD, false, 0);
+		if (!(g->rflags & RFL_OF)) {
+			advance(vcpu, in);
+			return 0;
+		}
+		r = excp__deliver(vcpu, X86_OF, EV_SOFTEXC, false, 0, in->len);
+	} else if (id == X86_INS_INT3) {
+		vcpu->stats.emulated[EMU_INT3]++;
+		r = excp__deliver(vcpu, X86_BP, EV_SOFTEXC, false, 0, in->len);
+	} else {
+		vcpu->stats.emulated[EMU_INT]++;
+		r = excp__deliver(vcpu, (unsigned)in->x->operands[0].imm & 0xff, EV_SOFTINT, false, 0,
+				  in->len);
+	}
+	return r < 0 ? r : 0;   /* a fault in delivery was delivered (or shut down) already */
+}
+
+int emu_flags(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
+{
+	/* CLI/STI/PUSHF/POPF run natively at real CPL 1 with IOPL 1; they trap only where
+	 * the hardware says so (CPL 3 with IOPL < 3), and that #GP is the guest's. */
+	(void)vcpu; (void)in; (void)xf;
+	return -ENOSYS;
+}

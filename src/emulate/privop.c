@@ -1,0 +1,304 @@
+/*
+ * privop.c: the privileged system instructions: MOV to/from control and debug registers,
+ * the descriptor-table instructions (LGDT ... SMSW, LMSW), CLTS, HLT, INVD, WBINVD,
+ * INVLPG. Each checks what the hardware checks (virtual CPL 0, UMIP, reserved bits) and
+ * acts on the virtual CPU; what must reach the real CPU goes through
+ * vcpu__sync_control_regs().
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "emu_internal.h"
+#include "monitor.h"
+
+#define CR0_VALID (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | \
+		   CR0_NW | CR0_CD | CR0_PG)
+/* CR4 bits a guest may set: those whose features the guest CPUID shows. */
+#define CR4_VALID (CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | \
+		   CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT)
+
+static int cr_index(x86_reg r) { return (int)(r - X86_REG_CR0); }
+
+int emu_set_cr0(struct vcpu *vcpu, uint64_t val, struct xfault *xf)
+{
+	struct vcpu_virt *v = &vcpu->v;
+	if ((val >> 32) || (val & ~CR0_VALID))
+		return gp0(xf);
+	if ((val & CR0_PG) && !(val & CR0_PE))
+		return gp0(xf);
+	if ((val & CR0_NW) && !(val & CR0_CD))
+		return gp0(xf);
+	val |= CR0_ET;
+	if (!(val & CR0_PE)) {
+		vm__stop(vcpu->vm, 4, "guest left protected mode (CR0.PE=0): real mode is not supported");
+		return -EOPNOTSUPP;
+	}
+	if (val & CR0_PG) {
+		vm__stop(vcpu->vm, 4, "guest enabled paging (CR0.PG=1): shadow paging is not built yet");
+		return -EOPNOTSUPP;
+	}
+	v->cr0 = val;
+	vcpu__sync_control_regs(vcpu);
+	return 0;
+}
+
+static int set_cr4(struct vcpu *vcpu, uint64_t val, struct xfault *xf)
+{
+	if (val & ~(uint64_t)CR4_VALID)
+		return gp0(xf);
+	vcpu->v.cr4 = val;
+	vcpu__sync_control_regs(vcpu);
+	return 0;
+}
+
+int emu_mov_cr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
+{
+	const cs_x86_op *dst = &in->x->operands[0], *src = &in->x->operands[1];
+	bool to_cr = dst->reg >= X86_REG_CR0 && dst->reg <= X86_REG_CR15;
+	int n = cr_index(to_cr ? dst->reg : src->reg);
+	struct vcpu_virt *v = &vcpu->v;
+	int r = 0;
+
+	if (n == 1 || (n >= 5 && n <= 7) || n > 8 || (n == 8 && !gs_64bit(&vcpu->g)))
+		return xfault_set(xf, X86_UD, false, 0);
+	if (vcpu->g.cpl != 0)
+		return gp0(xf);
+	vcpu->stats.emulated[EMU_MOV_CR]++;
+	if (!to_cr) {
+		uint64_t val = n == 0 ? v->cr0 : n == 2 ? v->cr2 : n == 3 ? v->cr3 : n == 4 ? v->cr4 : v->cr8;
+		reg_write(vcpu, dst->reg, gs_64bit(&vcpu->g) ? val : (uint32_t)val);
+		advance(vcpu, in);
+		return 0;
+	}
+	uint64_t val = reg_read(vcpu, src->reg);
+	switch (n) {
+	case 0: r = emu_set_cr0(vcpu, val, xf); break;
+	case 2: v->cr2 = val; break;
+	case 3: v->cr3 = val; break;
+	case 4: r = set_cr4(vcpu, val, xf); break;
+	case 8:
+		if (val >> 4)
+			return gp0(xf);
+		v->cr8 = val;
+		break;
+	}
+	if (r == 0)
+		advance(vcpu, in);
+	return r;
+}
+
+int emu_mov_dr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
+{
+	const cs_x86_op *dst = &in->x->operands[0], *src = &in->x->operands[1];
+	bool to_dr = dst->reg >= X86_REG_DR0 && dst->reg <= X86_REG_DR15;
+	unsigned n = (unsigned)((to_dr ? dst->reg : src->reg) - X86_REG_DR0);
+	struct vcpu_virt *v = &vcpu->v;
+
+	if (n > 7)
+		return xfault_set(xf, X86_UD, false, 0);
+	if (n == 4 || n == 5) {
+		if (v->cr4 & CR4_DE)
+			return xfault_set(xf, X86_UD, false, 0);
+		n += 2;
+	}
+	if (vcpu->g.cpl != 0)
+		return gp0(xf);
+	vcpu->stats.emulated[EMU_MOV_DR]++;
+	if (to_dr) {
+		uint64_t val = reg_read(vcpu, src->reg);
+		if (n == 6)
+			val = (val & 0xe00f) | 0xffff0ff0ULL;
+		else if (n == 7)
+			val = (val & 0xffff2fffULL) | 0x400;
+		v->dr[n] = val;
+	} else {
+		reg_write(vcpu, dst->reg, v->dr[n]);
+	}
+	advance(vcpu, in);
+	return 0;
+}
+
+static bool umip_blocks(struct vcpu *vcpu)
+{
+	return (vcpu->v.cr4 & CR4_UMIP) && vcpu->g.cpl > 0;
+}
+
+/* LLDT and LTR: a selector of the GDT naming a present LDT / available TSS. */
+static int load_system_seg(struct vcpu *vcpu, uint16_t sel, bool ldt, struct xfault *xf)
+{
+	struct vcpu_virt *v = &vcpu->v;
+	uint64_t d;
+	struct kvm_segment s;
+	int r;
+
+	if ((sel & ~3u) == 0) {
+		if (!ldt)
+			return gp0(xf);
+		memset(&v->ldtr, 0, sizeof(v->ldtr));
+		v->ldtr.unusable = 1;
+		return seg__mirror_ldt(vcpu);
+	}
+	if (sel & 4)
+		return xfault_set(xf, X86_GP, true, sel & ~3u);
+	if ((r = seg__read_desc(vcpu, sel, &d, xf)))
+		return r;
+	seg__decode(d, sel, &s);
+	bool ok = ldt ? (!s.s && s.type == 2) : (!s.s && (s.type == 1 || s.type == 9));
+	if (!ok)
+		return xfault_set(xf, X86_GP, true, sel & ~3u);
+	if (!s.present)
+		return xfault_set(xf, X86_NP, true, sel & ~3u);
+	if (ldt) {
+		v->ldtr = s;
+		return seg__mirror_ldt(vcpu);
+	}
+	/* LTR marks the guest's descriptor busy, in the guest's own GDT. */
+	d |= 2ULL << 40;
+	r = gmem__write_linear(vcpu, v->gdtr.base + (sel & ~7u), &d, 8, ACC_SUPERVISOR, xf);
+	if (r)
+		return r;
+	s.type |= 2;
+	v->tr = s;
+	return 0;
+}
+
+int emu_dtr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
+{
+	const cs_x86_op *op = &in->x->operands[0];
+	struct vcpu_virt *v = &vcpu->v;
+	bool lm64 = gs_64bit(&vcpu->g);
+	unsigned id = in->ci->id;
+	enum seg_reg sr;
+	uint64_t off, val;
+	int r;
+
+	bool is_store = id == X86_INS_SGDT || id == X86_INS_SIDT || id == X86_INS_SLDT ||
+			id == X86_INS_STR || id == X86_INS_SMSW;
+	if (is_store ? umip_blocks(vcpu) : vcpu->g.cpl != 0)
+		return gp0(xf);
+
+	switch (id) {
+	case X86_INS_LGDT:
+	case X86_INS_LIDT: {
+		if (op->type != X86_OP_MEM)
+			return xfault_set(xf, X86_UD, false, 0);
+		uint8_t buf[10] = { 0 };
+		op_mem_addr(vcpu, in, op, &sr, &off);
+		if ((r = gmem__read_seg(vcpu, sr, off, buf, lm64 ? 10 : 6, xf)))
+			return r;
+		struct dtr t = { 0, 0 };
+		memcpy(&t.limit, buf, 2);
+		memcpy(&t.base, buf + 2, lm64 ? 8 : 4);
+		if (!lm64 && in->opsize == 2)
+			t.base &= 0xffffff;
+		if (id == X86_INS_LGDT) {
+			vcpu->stats.emulated[EMU_LGDT]++;
+			v->gdtr = t;
+			if (seg__mirror_gdt(vcpu) == -E2BIG) {
+				vm__stop(vcpu->vm, 4, "guest GDT limit %#x reaches the monitor's descriptors (max %u entries)",
+					 t.limit, MON_GDT_FIRST);
+				return -E2BIG;
+			}
+		} else {
+			vcpu->stats.emulated[EMU_LIDT]++;
+			v->idtr = t;
+		}
+		break;
+	}
+	case X86_INS_SGDT:
+	case X86_INS_SIDT: {
+		if (op->type != X86_OP_MEM)
+			return xfault_set(xf, X86_UD, false, 0);
+		const struct dtr *t = id == X86_INS_SGDT ? &v->gdtr : &v->idtr;
+		vcpu->stats.emulated[id == X86_INS_SGDT ? EMU_SGDT : EMU_SIDT]++;
+		uint8_t buf[10];
+		memcpy(buf, &t->limit, 2);
+		memcpy(buf + 2, &t->base, 8);
+		op_mem_addr(vcpu, in, op, &sr, &off);
+		if ((r = gmem__write_seg(vcpu, sr, off, buf, lm64 ? 10 : 6, xf)))
+			return r;
+		break;
+	}
+	case X86_INS_LLDT:
+	case X86_INS_LTR:
+		vcpu->stats.emulated[id == X86_INS_LLDT ? EMU_LLDT : EMU_LTR]++;
+		if ((r = op_read(vcpu, in, op, &val, xf)))
+			return r;
+		if ((r = load_system_seg(vcpu, (uint16_t)val, id == X86_INS_LLDT, xf)))
+			return r;
+		if (id == X86_INS_LLDT) {
+			/* The real LDTR points at the mirror; KVM takes base/limit as given. */
+			struct kvm_segment *l = &vcpu->g.seg[S_LDTR];
+			*l = v->ldtr;
+			l->base = MON_CPU(vcpu->id) + MON_CPU_LDT;
+			vcpu->g.seg_dirty = true;
+		}
+		break;
+	case X86_INS_SLDT:
+	case X86_INS_STR:
+	case X86_INS_SMSW:
+		if (id == X86_INS_SMSW) {
+			vcpu->stats.emulated[EMU_SMSW]++;
+			val = v->cr0;
+		} else {
+			vcpu->stats.emulated[id == X86_INS_SLDT ? EMU_SLDT : EMU_STR]++;
+			val = id == X86_INS_SLDT ? v->ldtr.selector : v->tr.selector;
+		}
+		if (op->type == X86_OP_MEM) {
+			op_mem_addr(vcpu, in, op, &sr, &off);
+			uint16_t v16 = (uint16_t)val;
+			if ((r = gmem__write_seg(vcpu, sr, off, &v16, 2, xf)))
+				return r;
+		} else {
+			if (id != X86_INS_SMSW)
+				val &= 0xffff;
+			reg_write(vcpu, op->reg, val);
+		}
+		break;
+	case X86_INS_LMSW: {
+		vcpu->stats.emulated[EMU_LMSW]++;
+		if ((r = op_read(vcpu, in, op, &val, xf)))
+			return r;
+		/* Low four bits; PE can be set but not cleared. */
+		uint64_t cr0 = (v->cr0 & ~0xeULL) | (val & 0xf) | (v->cr0 & CR0_PE);
+		if ((r = emu_set_cr0(vcpu, cr0, xf)))
+			return r;
+		break;
+	}
+	default:
+		return -ENOSYS;
+	}
+	advance(vcpu, in);
+	return 0;
+}
+
+int emu_misc_priv(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
+{
+	if (vcpu->g.cpl != 0)
+		return gp0(xf);
+	switch (in->ci->id) {
+	case X86_INS_CLTS:
+		vcpu->stats.emulated[EMU_CLTS]++;
+		vcpu->v.cr0 &= ~CR0_TS;
+		vcpu__sync_control_regs(vcpu);
+		break;
+	case X86_INS_HLT:
+		vcpu->stats.emulated[EMU_HLT]++;
+		vcpu->halted = true;
+		break;
+	case X86_INS_INVD:
+		vcpu->stats.emulated[EMU_INVD]++;
+		break;
+	case X86_INS_WBINVD:
+		vcpu->stats.emulated[EMU_WBINVD]++;
+		break;
+	case X86_INS_INVLPG:
+		/* No translation to drop while the guest has paging off. */
+		vcpu->stats.emulated[EMU_INVLPG]++;
+		break;
+	default:
+		return -ENOSYS;
+	}
+	advance(vcpu, in);
+	return 0;
+}

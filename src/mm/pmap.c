@@ -1,0 +1,103 @@
+/*
+ * pmap.c: PPN -> MPN map with back-on-first-touch.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pmap.h"
+
+int pmap__init(struct pmap *pm, struct pool *pool, uint64_t guest_bytes)
+{
+	memset(pm, 0, sizeof(*pm));
+	if (guest_bytes == 0 || guest_bytes % PAGE_SIZE)
+		return -EINVAL;
+	pm->pool = pool;
+	pm->nframes = guest_bytes / PAGE_SIZE;
+	pm->e = calloc(pm->nframes, sizeof(pm->e[0]));
+	return pm->e ? 0 : -ENOMEM;
+}
+
+void pmap__exit(struct pmap *pm)
+{
+	if (!pm->e)
+		return;
+	for (uint64_t i = 0; i < pm->nframes; i++)
+		if (pm->e[i].state == PPN_PRIVATE)
+			pool__free(pm->pool, MFN(pm->e[i].mfn));
+	free(pm->e);
+	pm->e = NULL;
+}
+
+mfn_t pmap__lookup(const struct pmap *pm, gfn_t g)
+{
+	if (!pmap__in_ram(pm, g))
+		return MFN_INVALID;
+	const struct pmap_entry *e = &pm->e[g.v];
+	if (e->state == PPN_PRIVATE || e->state == PPN_SHARED)
+		return MFN(e->mfn);
+	return MFN_INVALID;
+}
+
+mfn_t pmap__touch(struct pmap *pm, gfn_t g, int *err)
+{
+	if (!pmap__in_ram(pm, g)) {
+		*err = -EFAULT;
+		return MFN_INVALID;
+	}
+	struct pmap_entry *e = &pm->e[g.v];
+	if (e->state == PPN_PRIVATE || e->state == PPN_SHARED)
+		return MFN(e->mfn);
+	mfn_t f = pool__alloc(pm->pool);
+	if (!mfn_valid(f)) {
+		*err = -ENOMEM;
+		return MFN_INVALID;
+	}
+	e->mfn = f.v;
+	e->state = PPN_PRIVATE;
+	pm->private_frames++;
+	return f;
+}
+
+void *pmap__host_ptr(struct pmap *pm, gpa_t gpa, size_t len, int *err)
+{
+	if ((gpa.v & (PAGE_SIZE - 1)) + len > PAGE_SIZE) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	mfn_t f = pmap__touch(pm, gpa_to_gfn(gpa), err);
+	if (!mfn_valid(f))
+		return NULL;
+	return (uint8_t *)pool__ptr(pm->pool, f) + (gpa.v & (PAGE_SIZE - 1));
+}
+
+static int pmap_copy(struct pmap *pm, gpa_t gpa, void *buf, size_t len, bool to_guest)
+{
+	uint8_t *b = buf;
+	int err = 0;
+
+	while (len) {
+		size_t chunk = MIN(len, PAGE_SIZE - (gpa.v & (PAGE_SIZE - 1)));
+		uint8_t *h = pmap__host_ptr(pm, gpa, chunk, &err);
+		if (!h)
+			return err;
+		if (to_guest)
+			memcpy(h, b, chunk);
+		else
+			memcpy(b, h, chunk);
+		b += chunk;
+		gpa.v += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+int pmap__write(struct pmap *pm, gpa_t gpa, const void *src, size_t len)
+{
+	return pmap_copy(pm, gpa, (void *)src, len, true);
+}
+
+int pmap__read(struct pmap *pm, gpa_t gpa, void *dst, size_t len)
+{
+	return pmap_copy(pm, gpa, dst, len, false);
+}

@@ -1,0 +1,55 @@
+/*
+ * pmap.h: one VM's map from guest-physical frames (PPN) to machine frames (MPN), with the
+ * per-PPN state that the memory-management layers build on.
+ *
+ * A PPN starts UNBACKED and costs nothing until first touched; then it is PRIVATE with
+ * its own MPN. Later issues add SHARED (copy-on-write), BALLOONED and SWAPPED; the
+ * page-table-tracked state is a flag, as a shared page is never also a tracked one.
+ */
+#ifndef SHADE_PMAP_H
+#define SHADE_PMAP_H
+
+#include "pool.h"
+
+enum ppn_state {
+	PPN_UNBACKED = 0,
+	PPN_PRIVATE,
+	PPN_SHARED,
+	PPN_BALLOONED,
+	PPN_SWAPPED,
+};
+
+#define PPN_F_PT   0x1   /* a guest page-table (or descriptor-table) page, write-traced */
+
+struct pmap_entry {
+	uint64_t mfn;        /* valid when PRIVATE or SHARED */
+	uint8_t state;       /* enum ppn_state */
+	uint8_t flags;       /* PPN_F_* */
+	uint16_t trace_refs; /* how many traced structures live in this page */
+};
+
+struct pmap {
+	struct pool *pool;
+	uint64_t nframes;            /* guest RAM size in frames */
+	struct pmap_entry *e;
+	uint64_t private_frames;     /* MPNs this VM holds alone */
+};
+
+int pmap__init(struct pmap *pm, struct pool *pool, uint64_t guest_bytes);
+void pmap__exit(struct pmap *pm);
+
+static inline bool pmap__in_ram(const struct pmap *pm, gfn_t g) { return g.v < pm->nframes; }
+
+/* The MPN behind a PPN, backing it on first touch. MFN_INVALID if outside guest RAM or
+ * the pool is exhausted (*err says which: -EFAULT or -ENOMEM). */
+mfn_t pmap__touch(struct pmap *pm, gfn_t g, int *err);
+/* The MPN if already backed, else MFN_INVALID; never allocates. */
+mfn_t pmap__lookup(const struct pmap *pm, gfn_t g);
+
+/* Host pointer to guest-physical bytes [gpa, gpa+len) within one page, backing it. */
+void *pmap__host_ptr(struct pmap *pm, gpa_t gpa, size_t len, int *err);
+/* Copy to/from guest-physical memory across pages; -EFAULT outside RAM. */
+int pmap__write(struct pmap *pm, gpa_t gpa, const void *src, size_t len);
+int pmap__read(struct pmap *pm, gpa_t gpa, void *dst, size_t len);
+
+#endif

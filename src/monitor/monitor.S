@@ -1,0 +1,49 @@
+/*
+ * monitor.S: the CPL0 part of shade that runs inside each VM. Nothing else of the VMM
+ * runs at real CPL0. It is 256 interrupt stubs and one exit path: every exception and
+ * every injected interrupt that leaves the deprivileged guest lands here, reports the
+ * vector with a single OUT to the VMM, and returns with IRETQ to whatever frame the VMM
+ * left on the stack (the same guest instruction, the next one, or the guest's own
+ * handler after the VMM reflected the event through the guest's IDT).
+ *
+ * The IDT, GDT and TSS are data the VMM writes (src/monitor/monitor.c); this file is the
+ * only code. Linked at MON_TEXT, position-dependent, no relocations.
+ */
+#include "layout.h"
+
+	.code64
+	.text
+	.globl mon_stubs
+mon_stubs:
+
+
+	.altmacro
+	.macro stub v
+	.balign MON_STUB_SIZE
+	.if !((\v == 8) || ((\v >= 10) && (\v <= 14)) || (\v == 17) || (\v == 21) || (\v == 29) || (\v == 30))
+	pushq $0
+	.endif
+	pushq $\v
+	jmp mon_common
+	.endm
+
+	.set v, 0
+	.rept 256
+	stub %v
+	.set v, v + 1
+	.endr
+
+	.balign MON_STUB_SIZE
+	.globl mon_common
+mon_common:
+	pushq %rax
+	movb MON_FRAME_VEC(%rsp), %al
+	/* The exit: the VMM reads the frame at RSP and may rewrite all of it. */
+	outb %al, $MON_PORT
+	.globl mon_resume
+mon_resume:
+	popq %rax
+	addq $16, %rsp
+	iretq
+	.globl mon_end
+mon_end:

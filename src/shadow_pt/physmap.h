@@ -1,0 +1,19 @@
+/*
+ * physmap.h: the real page tables of a guest that has paging off: guest-virtual equals
+ * guest-physical, so the table maps VA x to the MPN behind PPN x, filled one page at a
+ * time on first touch (a hidden fault). It is the degenerate shadow, and the one the
+ * guest runs on from its multiboot entry until it turns paging on.
+ */
+#ifndef SHADE_PHYSMAP_H
+#define SHADE_PHYSMAP_H
+
+#include "types.h"
+
+struct vm;
+
+int physmap__init(struct vm *vm);
+void physmap__exit(struct vm *vm);
+/* Map PPN g (backing it if needed). -EFAULT outside guest RAM, -ENOMEM if no frame. */
+int physmap__fill(struct vm *vm, gfn_t g);
+
+#endif

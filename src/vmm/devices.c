@@ -1,0 +1,211 @@
+/*
+ * devices.c: assembling the PC platform of a VM from the models in src/hw/.
+ *
+ * Init order (devices__init):
+ *   1. i8259 PIC pair: every other device's interrupt line ends here
+ *   2. i8254 PIT on IRQ 0, CMOS RTC on IRQ 8 (both on the VM's timer queue)
+ *   3. 16550 UART COM1 on IRQ 4, its output to the console fd
+ *   4. PCI configuration mechanism #1 with the host bridge
+ *   5. the debug-exit port at 0xf4
+ * All device state is in struct devices, one per VM; they run on the vCPU thread. The
+ * only other thread is the console reader, which touches nothing but the input ring.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "debug_exit.h"
+#include "devices.h"
+#include "pci.h"
+#include "pic.h"
+#include "pit.h"
+#include "rtc.h"
+#include "uart.h"
+#include "vcpu.h"
+
+#define INPUT_RING 4096
+
+struct devices {
+	struct vm *vm;
+	struct pic pic;
+	struct pit pit;
+	struct rtc rtc;
+	struct uart com1;
+	struct pci pci;
+	struct debug_exit dbg;
+
+	/* console input: filled by the reader thread, drained into the UART */
+	pthread_t reader;
+	bool reader_started;
+	pthread_mutex_t lock;
+	pthread_cond_t space;
+	uint8_t ring[INPUT_RING];
+	size_t head, tail;           /* head - tail bytes buffered */
+	bool input_eof;
+	int stop_pipe[2];
+};
+
+static void console_tx(void *ctx, uint8_t c)
+{
+	struct vm *vm = ctx;
+	/* Console output is best effort: a closed stdout must not stop the guest. */
+	if (write(vm->cfg.console_out, &c, 1) < 0)
+		return;
+}
+
+static void guest_exit(void *ctx, int status)
+{
+	struct vm *vm = ctx;
+	vm__stop(vm, status, "guest wrote %d to the debug-exit port", (status - 1) / 2);
+}
+
+static void pic_notify(void *ctx, int level)
+{
+	struct vm *vm = ctx;
+	if (level)
+		vm__kick(vm);
+}
+
+int devices__init(struct vm *vm)
+{
+	struct devices *d = calloc(1, sizeof(*d));
+	int ret;
+
+	if (!d)
+		return -ENOMEM;
+	d->vm = vm;
+	d->stop_pipe[0] = d->stop_pipe[1] = -1;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->space, NULL);
+	vm->dev = d;
+
+	pic__init(&d->pic, pic_notify, vm);
+	pit__init(&d->pit, &vm->clock, pic__line(&d->pic, PIT_IRQ));
+	uint64_t below = MIN(vm->cfg.mem_bytes, 0xe0000000ULL);
+	rtc__init(&d->rtc, &vm->clock, pic__line(&d->pic, RTC_IRQ), below,
+		  vm->cfg.mem_bytes - below);
+	uart__init(&d->com1, UART_COM1_BASE, pic__line(&d->pic, UART_COM1_IRQ), console_tx, vm);
+	pci__init(&d->pci);
+	debug_exit__init(&d->dbg, DEBUG_EXIT_BASE, DEBUG_EXIT_SIZE, guest_exit, vm);
+
+	if ((ret = pic__register(&d->pic, &vm->pio)) ||
+	    (ret = pit__register(&d->pit, &vm->pio, &vm->timers)) ||
+	    (ret = rtc__register(&d->rtc, &vm->pio, &vm->timers)) ||
+	    (ret = uart__register(&d->com1, &vm->pio)) ||
+	    (ret = pci__register(&d->pci, &vm->pio)) ||
+	    (ret = debug_exit__register(&d->dbg, &vm->pio))) {
+		devices__exit(vm);
+		return ret;
+	}
+	return 0;
+}
+
+static void *reader_thread(void *arg)
+{
+	struct devices *d = arg;
+	struct vm *vm = d->vm;
+	uint8_t buf[256];
+
+	for (;;) {
+		struct pollfd p[2] = { { vm->cfg.console_in, POLLIN, 0 }, { d->stop_pipe[0], POLLIN, 0 } };
+		if (poll(p, 2, -1) < 0)
+			continue;
+		if (p[1].revents)
+			break;
+		pthread_mutex_lock(&d->lock);
+		while (d->head - d->tail == INPUT_RING && !atomic_load(&vm->stop))
+			pthread_cond_wait(&d->space, &d->lock);
+		size_t room = MIN(INPUT_RING - (d->head - d->tail), sizeof(buf));
+		pthread_mutex_unlock(&d->lock);
+		if (atomic_load(&vm->stop))
+			break;
+		ssize_t n = read(vm->cfg.console_in, buf, room);
+		pthread_mutex_lock(&d->lock);
+		if (n <= 0) {
+			d->input_eof = true;
+			pthread_mutex_unlock(&d->lock);
+			break;
+		}
+		for (ssize_t i = 0; i < n; i++)
+			d->ring[(d->head++) % INPUT_RING] = buf[i];
+		pthread_mutex_unlock(&d->lock);
+		vm__kick(vm);
+	}
+	return NULL;
+}
+
+int devices__start(struct vm *vm)
+{
+	struct devices *d = vm->dev;
+	if (vm->cfg.console_in < 0)
+		return 0;
+	if (pipe(d->stop_pipe) < 0)
+		return -errno;
+	if (pthread_create(&d->reader, NULL, reader_thread, d))
+		return -EAGAIN;
+	d->reader_started = true;
+	return 0;
+}
+
+void devices__exit(struct vm *vm)
+{
+	struct devices *d = vm->dev;
+	if (!d)
+		return;
+	if (d->reader_started) {
+		pthread_mutex_lock(&d->lock);
+		pthread_cond_broadcast(&d->space);
+		pthread_mutex_unlock(&d->lock);
+		if (write(d->stop_pipe[1], "x", 1) < 0)
+			pthread_cancel(d->reader);
+		pthread_join(d->reader, NULL);
+	}
+	if (d->stop_pipe[0] >= 0) {
+		close(d->stop_pipe[0]);
+		close(d->stop_pipe[1]);
+	}
+	pthread_mutex_destroy(&d->lock);
+	pthread_cond_destroy(&d->space);
+	free(d);
+	vm->dev = NULL;
+}
+
+void devices__poll(struct vm *vm)
+{
+	struct devices *d = vm->dev;
+	timers__run(&vm->timers, vclock__mono(&vm->clock));
+
+	pthread_mutex_lock(&d->lock);
+	while (d->head != d->tail) {
+		size_t space = uart__rx_space(&d->com1);
+		if (!space)
+			break;
+		uint8_t chunk[UART_FIFO_SIZE];
+		size_t n = 0;
+		while (n < space && n < sizeof(chunk) && d->tail + n != d->head) {
+			chunk[n] = d->ring[(d->tail + n) % INPUT_RING];
+			n++;
+		}
+		d->tail += uart__rx(&d->com1, chunk, n);
+		pthread_cond_signal(&d->space);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+bool devices__irq_pending(struct vm *vm)
+{
+	return pic__has_interrupt(&vm->dev->pic);
+}
+
+int devices__irq_ack(struct vm *vm)
+{
+	return pic__ack(&vm->dev->pic);
+}
+
+void devices__print_stats(struct vm *vm, FILE *f)
+{
+	(void)vm;
+	(void)f;
+}

@@ -1,0 +1,27 @@
+/*
+ * devices.h: the PC platform of one VM: which device models it has, where they sit on
+ * the buses, how their interrupt lines reach the vCPU, and the console's host side.
+ * The models themselves live in src/hw/.
+ */
+#ifndef SHADE_DEVICES_H
+#define SHADE_DEVICES_H
+
+#include <stdio.h>
+
+#include "types.h"
+
+struct vm;
+
+int devices__init(struct vm *vm);
+void devices__exit(struct vm *vm);
+/* Start the console input thread (after the vCPU threads exist). */
+int devices__start(struct vm *vm);
+/* On the vCPU thread: fire due device timers, move console input into the UART. */
+void devices__poll(struct vm *vm);
+/* Whether the interrupt controller has an interrupt for the CPU. */
+bool devices__irq_pending(struct vm *vm);
+/* The interrupt-acknowledge cycle: the vector to deliver, or -1. */
+int devices__irq_ack(struct vm *vm);
+void devices__print_stats(struct vm *vm, FILE *f);
+
+#endif

@@ -1,0 +1,273 @@
+/*
+ * exit.c: one switch on the exit reason, and the trap path.
+ *
+ * A trap is the monitor's OUT on MON_PORT from real CPL 0: the guest took an exception,
+ * or the virtual-interrupt vector KVM injected for us. The guest's state is in the
+ * monitor's frame; the handler emulates the instruction (#GP, #UD), fills a shadow entry
+ * (#PF), or reflects the event through the guest's IDT, then, while it still holds the
+ * frame, delivers a pending virtual interrupt if the guest has IF set, so one exit does
+ * all of it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "devices.h"
+#include "emulate.h"
+#include "excp.h"
+#include "exit.h"
+#include "physmap.h"
+#include "vcpu.h"
+
+static void stop_unsupported(struct vcpu *vcpu, int err, const char *what)
+{
+	if (atomic_load(&vcpu->vm->stop))
+		return;
+	uint8_t code[8] = { 0 };
+	struct xfault xf;
+	uint64_t lin = 0;
+	if (!gmem__seg_linear(vcpu, S_CS, vcpu->g.rip, 1, ACC_FETCH, &lin, &xf))
+		gmem__read_linear(vcpu, lin, code, sizeof(code), ACC_FETCH, &xf);
+	vm__stop(vcpu->vm, 4,
+		 "%s at %04x:%08llx (bytes %02x %02x %02x %02x %02x %02x): %s", what,
+		 vcpu->g.seg[S_CS].selector, (unsigned long long)vcpu->g.rip, code[0], code[1],
+		 code[2], code[3], code[4], code[5], strerror(-err));
+}
+
+/* Reflect an event to the guest; stop the VM if shade cannot. */
+static void reflect(struct vcpu *vcpu, unsigned vec, enum event_kind kind, bool has_err,
+		    uint32_t err)
+{
+	int r = excp__deliver(vcpu, vec, kind, has_err, err, 0);
+	if (r < 0)
+		stop_unsupported(vcpu, r, "cannot deliver an event to the guest");
+}
+
+static void emulate_and_finish(struct vcpu *vcpu, enum emu_cause cause, unsigned vec,
+			       uint32_t err)
+{
+	struct xfault xf;
+	int r = emulate__insn(vcpu, cause, &xf);
+	if (r == 0)
+		return;
+	if (r == 1) {
+		if (excp__deliver_fault(vcpu, &xf) < 0)
+			stop_unsupported(vcpu, -EOPNOTSUPP, "cannot deliver a fault to the guest");
+		return;
+	}
+	if (r == -ENOSYS && cause != EMU_CAUSE_KVM) {
+		/* Not ours to emulate: the guest's own fault. */
+		reflect(vcpu, vec, EV_EXCEPTION, vec == X86_GP, err);
+		return;
+	}
+	stop_unsupported(vcpu, r, cause == EMU_CAUSE_KVM ? "unsupported instruction"
+							 : "cannot emulate instruction");
+}
+
+static void handle_page_fault(struct vcpu *vcpu, uint64_t cr2, uint32_t err)
+{
+	struct vm *vm = vcpu->vm;
+	if (vcpu->v.cr0 & CR0_PG) {
+		stop_unsupported(vcpu, -ENOSYS, "page fault with guest paging on");
+		return;
+	}
+	/* Paging off: the fault is hidden unless the address is not guest RAM. */
+	int r = physmap__fill(vm, GFN((cr2 & 0xffffffffULL) >> PAGE_SHIFT));
+	if (r == 0) {
+		vcpu->stats.hidden_faults++;
+		return;
+	}
+	vcpu->stats.mmio_faults++;
+	if (r == -EFAULT)
+		vm__stop(vm, 4, "guest accessed guest-physical %#llx outside its RAM (error %#x) at %04x:%08llx",
+			 (unsigned long long)cr2, err, vcpu->g.seg[S_CS].selector,
+			 (unsigned long long)vcpu->g.rip);
+	else
+		vm__stop(vm, 4, "cannot back guest-physical %#llx: %s", (unsigned long long)cr2,
+			 strerror(-r));
+}
+
+static void deliver_pending_irq(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	if (vcpu->shutdown || atomic_load(&vm->stop) || !(vcpu->g.rflags & RFL_IF) ||
+	    !devices__irq_pending(vm))
+		return;
+	int vec = devices__irq_ack(vm);
+	if (vec < 0)
+		return;
+	vcpu->stats.irqs_injected++;
+	reflect(vcpu, (unsigned)vec, EV_EXTINT, false, 0);
+}
+
+/* HLT: sleep, holding the trap frame, until an interrupt can be delivered. */
+static void halt(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	vcpu->stats.halts++;
+	if (!(vcpu->g.rflags & RFL_IF)) {
+		vm__stop(vm, 0, "guest halted with interrupts disabled");
+		return;
+	}
+	while (!atomic_load(&vm->stop)) {
+		devices__poll(vm);
+		if (devices__irq_pending(vm))
+			break;
+		vcpu__wait(vcpu);
+	}
+	vcpu->halted = false;
+	vcpu->stats.halt_wakeups++;
+}
+
+static void handle_trap(struct vcpu *vcpu, unsigned vec)
+{
+	struct kvm_sregs *s = &vcpu->run->s.regs.sregs;
+	uint64_t *frame;
+
+	vcpu->stats.traps[vec]++;
+	vcpu__load_state(vcpu, true);
+	frame = monitor__stack_ptr(&vcpu->vm->mon, vcpu->id, vcpu->g.frame_va, MON_FRAME_SIZE);
+	uint32_t err = (uint32_t)frame[MON_FRAME_ERR / 8];
+	if ((vcpu->g.seg[S_CS].selector & 3) == 0) {
+		vm__stop(vcpu->vm, 4, "monitor fault: vector %u error %#x at %#llx (cr2 %#llx)", vec,
+			 err, (unsigned long long)vcpu->g.rip, (unsigned long long)s->cr2);
+		return;
+	}
+	switch (vec) {
+	case MON_VEC_VIRQ:
+		vcpu->virq_in_flight = false;
+		break;  /* delivered below, like any pending interrupt */
+	case X86_GP:
+		emulate_and_finish(vcpu, EMU_CAUSE_GP, vec, err);
+		break;
+	case X86_UD:
+		emulate_and_finish(vcpu, EMU_CAUSE_UD, vec, 0);
+		break;
+	case X86_PF:
+		handle_page_fault(vcpu, s->cr2, err);
+		break;
+	case X86_NMI:
+	case X86_DF:
+	case X86_MC:
+		vm__stop(vcpu->vm, 4, "machine-level exception %u while running the guest", vec);
+		return;
+	default:
+		reflect(vcpu, vec, EV_EXCEPTION, excp__has_error_code(vec), err);
+		break;
+	}
+	if (vcpu->halted)
+		halt(vcpu);
+	deliver_pending_irq(vcpu);
+	if (vcpu->shutdown)
+		vm__stop(vcpu->vm, 4, "guest triple fault (shutdown)");
+	vcpu__store_state(vcpu);
+}
+
+static void handle_io(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool out = run->io.direction == KVM_EXIT_IO_OUT;
+
+	vcpu->stats.io_exits++;
+	if ((run->s.regs.sregs.cs.selector & 3) == 3) {
+		/* Some backends exit on user-mode I/O without checking IOPL and the TSS
+		 * bitmap. Check here; KVM has already committed to completing the access, so
+		 * a denied one cannot become the guest's #GP: stop the guest instead. */
+		struct xfault xf;
+		vcpu__load_state(vcpu, false);
+		if (emulate__io_permitted(vcpu, run->io.port, run->io.size, &xf)) {
+			vm__stop(vcpu->vm, 4, "guest user-mode I/O to port %#x without permission "
+				 "reached the VMM (the KVM backend did not enforce IOPL)", run->io.port);
+			return;
+		}
+	}
+	for (unsigned i = 0; i < run->io.count; i++) {
+		int r = bus__access(&vcpu->vm->pio, run->io.port, data + i * run->io.size,
+				    run->io.size, out);
+		if (r < 0) {
+			vm__stop(vcpu->vm, 4, "device error on port %#x: %s", run->io.port,
+				 strerror(-r));
+			return;
+		}
+	}
+}
+
+static void handle_internal_error(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	if (run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION) {
+		vm__stop(vcpu->vm, 4, "KVM internal error, suberror %u", run->internal.suberror);
+		return;
+	}
+	vcpu__load_state(vcpu, false);
+	if ((vcpu->g.seg[S_CS].selector & 3) == 0) {
+		vm__stop(vcpu->vm, 4, "KVM could not execute monitor code at %#llx",
+			 (unsigned long long)vcpu->g.rip);
+		return;
+	}
+	vcpu->stats.internal_errors_emulated++;
+	emulate_and_finish(vcpu, EMU_CAUSE_KVM, X86_UD, 0);
+	if (vcpu->halted) {
+		/* HLT reached through KVM's emulator: wait here, then deliver directly. */
+		halt(vcpu);
+		deliver_pending_irq(vcpu);
+	}
+	if (vcpu->shutdown)
+		vm__stop(vcpu->vm, 4, "guest triple fault (shutdown)");
+	vcpu__store_state(vcpu);
+}
+
+void exit__handle(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		if (run->io.port == MON_PORT && (run->s.regs.sregs.cs.selector & 3) == 0 &&
+		    run->io.direction == KVM_EXIT_IO_OUT && run->io.size == 1)
+			handle_trap(vcpu, *((uint8_t *)run + run->io.data_offset));
+		else
+			handle_io(vcpu);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		handle_internal_error(vcpu);
+		break;
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		vcpu->stats.irq_windows++;
+		break;
+	case KVM_EXIT_INTR:
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		vm__stop(vcpu->vm, 4, "vCPU shutdown (real triple fault) at %#llx",
+			 (unsigned long long)run->s.regs.regs.rip);
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		vm__stop(vcpu->vm, 4, "KVM entry failed, reason %#llx",
+			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		break;
+	case KVM_EXIT_MMIO:
+		vm__stop(vcpu->vm, 4, "real access to unbacked machine address %#llx",
+			 (unsigned long long)run->mmio.phys_addr);
+		break;
+	default:
+		vm__stop(vcpu->vm, 4, "unexpected KVM exit reason %u", run->exit_reason);
+		break;
+	}
+}
+
+void exit__prepare_entry(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct vm *vm = vcpu->vm;
+
+	run->request_interrupt_window = 0;
+	if (vcpu->virq_in_flight || !devices__irq_pending(vm))
+		return;
+	if (run->ready_for_interrupt_injection && run->if_flag) {
+		if (kvm__interrupt(vcpu->fd, MON_VEC_VIRQ) == 0)
+			vcpu->virq_in_flight = true;
+	} else {
+		run->request_interrupt_window = 1;
+	}
+}

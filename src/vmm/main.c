@@ -1,0 +1,202 @@
+/*
+ * main.c: the shade command line. Parses options into a struct vm_config, runs the VM,
+ * and turns how it ended into the process's exit status:
+ *   (v << 1) | 1   the guest wrote v to the debug-exit port (as QEMU's isa-debug-exit)
+ *   0              the guest powered off or halted for good
+ *   2              bad command line, configuration or image
+ *   4              the guest crashed (triple fault, unsupported instruction) or shade failed
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "devices.h"
+#include "vcpu.h"
+
+static const char usage_top[] =
+	"usage: shade COMMAND [OPTIONS]\n"
+	"\n"
+	"shade is a userspace x86 virtual machine monitor on KVM that runs guest kernels\n"
+	"deprivileged (trap-and-emulate) with shadow page tables.\n"
+	"\n"
+	"commands:\n"
+	"  run [OPTIONS] KERNEL   boot a multiboot (v1) kernel; see 'shade run --help'\n"
+	"  help                   this text\n"
+	"\n"
+	"exit status: the guest's debug-exit status ((value << 1) | 1), 0 when the guest\n"
+	"halts for good, 2 for bad input, 4 when the guest or shade fails.\n";
+
+static const char usage_run[] =
+	"usage: shade run [OPTIONS] KERNEL\n"
+	"\n"
+	"Boot KERNEL, a multiboot (v1) ELF or a.out-kludge image, at its 32-bit entry with\n"
+	"paging off, as a multiboot loader would. COM1 is the console: guest output goes to\n"
+	"stdout, stdin goes to the guest.\n"
+	"\n"
+	"options:\n"
+	"  -m, --mem SIZE       guest RAM (suffix K, M or G; default 128M, at most 3584M)\n"
+	"  -c, --cmdline STR    the kernel command line (the multiboot cmdline is\n"
+	"                       'KERNEL STR', as QEMU gives it)\n"
+	"  -M, --module FILE    load FILE as a multiboot module (repeatable, up to 16)\n"
+	"      --machine-mem SIZE  machine memory pool (default: guest RAM + 64M)\n"
+	"      --baseline       run the guest directly at CPL0 under KVM, without\n"
+	"                       deprivileging (for comparisons); not built yet\n"
+	"      --stats          print per-vCPU counters (exits, traps, emulation) at exit\n"
+	"      --audit          check shadow-paging invariants after every operation\n"
+	"  -h, --help           this text\n";
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	uint64_t mul = 1;
+	switch (*end) {
+	case 'k': case 'K': mul = 1ULL << 10; end++; break;
+	case 'm': case 'M': mul = 1ULL << 20; end++; break;
+	case 'g': case 'G': mul = 1ULL << 30; end++; break;
+	case '\0': break;
+	default: return -EINVAL;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end || v > UINT64_MAX / mul)
+		return -EINVAL;
+	*out = v * mul;
+	return 0;
+}
+
+static struct vm *the_vm;
+
+static void on_signal(int sig)
+{
+	if (the_vm)
+		vm__stop(the_vm, 4, "stopped by signal %d", sig);
+}
+
+static int __attribute__((format(printf, 2, 3))) die(int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "shade: error: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return status;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mem", required_argument, 0, 'm' },
+		{ "cmdline", required_argument, 0, 'c' },
+		{ "module", required_argument, 0, 'M' },
+		{ "machine-mem", required_argument, 0, 'P' },
+		{ "baseline", no_argument, 0, 'B' },
+		{ "stats", no_argument, 0, 'S' },
+		{ "audit", no_argument, 0, 'A' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	struct vm_config cfg = {
+		.name = "vm0", .mem_bytes = 128ULL << 20, .console_in = STDIN_FILENO,
+		.console_out = STDOUT_FILENO,
+	};
+	uint64_t machine = 0;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "m:c:M:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (parse_size(optarg, &cfg.mem_bytes) || cfg.mem_bytes % PAGE_SIZE)
+				return die(2, "bad --mem size '%s' (want e.g. 128M, a multiple of 4K)", optarg);
+			break;
+		case 'c': cfg.cmdline = optarg; break;
+		case 'M':
+			if (cfg.nmodules == VM_MAX_MODULES)
+				return die(2, "too many modules (at most 16): '%s'", optarg);
+			cfg.modules[cfg.nmodules++] = optarg;
+			break;
+		case 'P':
+			if (parse_size(optarg, &machine) || machine % PAGE_SIZE || !machine)
+				return die(2, "bad --machine-mem size '%s'", optarg);
+			break;
+		case 'B': cfg.baseline = true; break;
+		case 'S': cfg.stats = true; break;
+		case 'A': cfg.audit = true; break;
+		case 'h': fputs(usage_run, stdout); return 0;
+		default: fputs(usage_run, stderr); return 2;
+		}
+	}
+	if (optind != argc - 1)
+		return die(2, "%s", optind >= argc ? "no KERNEL given (see 'shade run --help')"
+						   : "more than one KERNEL given");
+	cfg.kernel = argv[optind];
+	if (cfg.baseline)
+		return die(2, "%s", "--baseline is not built yet");
+	if (!machine)
+		machine = cfg.mem_bytes + (64ULL << 20);
+
+	struct host host;
+	int ret = host__init(&host, machine);
+	if (ret == -ENOENT || ret == -EACCES)
+		return die(4, "cannot open /dev/kvm: %s", strerror(-ret));
+	if (ret)
+		return die(4, "cannot set up the host: %s", strerror(-ret));
+
+	static struct vm vm;
+	ret = vm__init(&vm, &host, &cfg);
+	if (ret) {
+		host__exit(&host);
+		bool bad_input = ret == -ENOEXEC || ret == -EFBIG || ret == -ENOENT ||
+				 ret == -EINVAL || ret == -EISDIR || ret == -EACCES || ret == -ENOSPC;
+		return die(bad_input ? 2 : 4, "%s", vm.stop_reason);
+	}
+	the_vm = &vm;
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	int status = vm__run(&vm);
+	the_vm = NULL;
+	fflush(stdout);
+	if (status != 0 && !(status & 1))
+		fprintf(stderr, "shade: %s\n", vm.stop_reason);
+	else if (cfg.stats || status == 0)
+		fprintf(stderr, "shade: %s\n", vm.stop_reason);
+	if (cfg.stats) {
+		for (unsigned i = 0; i < vm.nvcpus; i++) {
+			char who[32];
+			snprintf(who, sizeof(who), "%s.vcpu%u", cfg.name, i);
+			stats__print(stderr, who, &vm.vcpu[i]->stats);
+		}
+		devices__print_stats(&vm, stderr);
+	}
+	vm__exit(&vm);
+	host__exit(&host);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage_top, stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage_top, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	fprintf(stderr, "shade: error: unknown command '%s' (see 'shade --help')\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,359 @@
+/*
+ * vcpu.c: one vCPU: creation, the real state a multiboot guest starts in, loading and
+ * storing the guest registers of an exit, and the thread that runs it.
+ *
+ * Register state of an exit lives in one of two places. A trap (an exception or injected
+ * interrupt that went through the monitor) leaves the guest's RIP/CS/RFLAGS/RSP/SS and
+ * RAX in the monitor's stack frame and the rest in KVM's sync registers; any other exit
+ * leaves everything in the sync registers. vcpu__load_state() hides which, and
+ * vcpu__store_state() writes back only what the handler changed, so a trap costs no
+ * register ioctls at all.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "devices.h"
+#include "emulate.h"
+#include "exit.h"
+#include "seg.h"
+#include "vcpu.h"
+
+#define KICK_SIGNAL SIGUSR1
+
+int vcpu__init(struct vcpu *vcpu, struct vm *vm, unsigned id)
+{
+	struct kvm_sys *k = &vm->host->kvm;
+	int ret;
+
+	memset(vcpu, 0, sizeof(*vcpu));
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->fd = kvm__create_vcpu(k, vm->fd, id, &vcpu->run);
+	if (vcpu->fd < 0)
+		return vcpu->fd;
+	ret = emulate__init(vcpu);
+	if (ret)
+		goto out_vcpu;
+	vcpu->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	vcpu->armed_deadline = VTIMER_NEVER;
+	return 0;
+
+out_vcpu:
+	kvm__destroy_vcpu(k, vcpu->fd, vcpu->run);
+	vcpu->fd = -1;
+	return ret;
+}
+
+void vcpu__exit(struct vcpu *vcpu)
+{
+	emulate__exit(vcpu);
+	kvm__destroy_vcpu(&vcpu->vm->host->kvm, vcpu->fd, vcpu->run);
+	vcpu->fd = -1;
+	vcpu->run = NULL;
+}
+
+/* The real CR0/CR4/EFER for the virtual ones: always long mode with paging on, the
+ * guest's FPU and alignment controls passed through. */
+static uint64_t real_cr0(const struct vcpu_virt *v)
+{
+	return CR0_PE | CR0_PG | CR0_WP | CR0_NE | CR0_ET | (v->cr0 & (CR0_MP | CR0_EM | CR0_TS | CR0_AM));
+}
+
+static uint64_t real_cr4(const struct vcpu_virt *v)
+{
+	return CR4_PAE | CR4_PGE | CR4_UMIP | (v->cr4 & (CR4_TSD | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT));
+}
+
+void vcpu__sync_control_regs(struct vcpu *vcpu)
+{
+	struct kvm_sregs *s = &vcpu->run->s.regs.sregs;
+	uint64_t cr0 = real_cr0(&vcpu->v), cr4 = real_cr4(&vcpu->v);
+	uint64_t efer = EFER_LME | EFER_LMA | EFER_NXE | (vcpu->v.efer & EFER_SCE);
+	if (s->cr0 != cr0 || s->cr4 != cr4 || s->efer != efer) {
+		s->cr0 = cr0;
+		s->cr4 = cr4;
+		s->efer = efer;
+		vcpu->g.seg_dirty = true;
+	}
+}
+
+static struct kvm_segment desc_to_seg(struct vcpu *vcpu, uint16_t sel)
+{
+	struct kvm_segment s;
+	unsigned idx = sel >> 3;
+	uint64_t d = (sel & 4) ? *monitor__ldt_entry(&vcpu->vm->mon, vcpu->id, idx)
+			       : *monitor__gdt_entry(&vcpu->vm->mon, vcpu->id, idx);
+	seg__decode(d, sel, &s);
+	return s;
+}
+
+void vcpu__load_state(struct vcpu *vcpu, bool from_frame)
+{
+	struct gstate *g = &vcpu->g;
+	struct kvm_regs *r = &vcpu->run->s.regs.regs;
+	struct kvm_sregs *s = &vcpu->run->s.regs.sregs;
+	uint64_t *gp = g->gpr;
+
+	gp[R_AX] = r->rax; gp[R_CX] = r->rcx; gp[R_DX] = r->rdx; gp[R_BX] = r->rbx;
+	gp[R_SP] = r->rsp; gp[R_BP] = r->rbp; gp[R_SI] = r->rsi; gp[R_DI] = r->rdi;
+	gp[R_8] = r->r8; gp[R_9] = r->r9; gp[R_10] = r->r10; gp[R_11] = r->r11;
+	gp[R_12] = r->r12; gp[R_13] = r->r13; gp[R_14] = r->r14; gp[R_15] = r->r15;
+	g->rip = r->rip;
+	g->rflags = r->rflags;
+	g->seg[S_ES] = s->es; g->seg[S_CS] = s->cs; g->seg[S_SS] = s->ss;
+	g->seg[S_DS] = s->ds; g->seg[S_FS] = s->fs; g->seg[S_GS] = s->gs;
+	g->seg[S_LDTR] = s->ldt; g->seg[S_TR] = s->tr;
+	g->in_frame = from_frame;
+	g->gpr_dirty = g->seg_dirty = false;
+	if (from_frame) {
+		uint64_t *f = monitor__stack_ptr(&vcpu->vm->mon, vcpu->id, r->rsp, MON_FRAME_SIZE);
+		g->frame_va = r->rsp;
+		gp[R_AX] = f[MON_FRAME_RAX / 8];
+		g->rip = f[MON_FRAME_RIP / 8];
+		g->rflags = f[MON_FRAME_RFLAGS / 8];
+		gp[R_SP] = f[MON_FRAME_RSP / 8];
+		g->seg[S_CS] = desc_to_seg(vcpu, (uint16_t)f[MON_FRAME_CS / 8]);
+		g->seg[S_SS] = desc_to_seg(vcpu, (uint16_t)f[MON_FRAME_SS / 8]);
+	}
+	g->cpl = (g->seg[S_CS].selector & 3) == 3 ? 3 : 0;
+}
+
+void vcpu__store_state(struct vcpu *vcpu)
+{
+	struct gstate *g = &vcpu->g;
+	struct kvm_run *run = vcpu->run;
+	struct kvm_regs *r = &run->s.regs.regs;
+	struct kvm_sregs *s = &run->s.regs.sregs;
+	uint64_t *gp = g->gpr;
+
+	if (g->gpr_dirty || g->seg_dirty) {
+		uint64_t mon_rsp = r->rsp, mon_rip = r->rip, mon_rflags = r->rflags;
+		r->rax = gp[R_AX]; r->rcx = gp[R_CX]; r->rdx = gp[R_DX]; r->rbx = gp[R_BX];
+		r->rsp = gp[R_SP]; r->rbp = gp[R_BP]; r->rsi = gp[R_SI]; r->rdi = gp[R_DI];
+		r->r8 = gp[R_8]; r->r9 = gp[R_9]; r->r10 = gp[R_10]; r->r11 = gp[R_11];
+		r->r12 = gp[R_12]; r->r13 = gp[R_13]; r->r14 = gp[R_14]; r->r15 = gp[R_15];
+		r->rip = g->rip;
+		r->rflags = g->rflags;
+		if (g->in_frame) {
+			uint64_t *f = monitor__stack_ptr(&vcpu->vm->mon, vcpu->id, g->frame_va,
+							 MON_FRAME_SIZE);
+			f[MON_FRAME_RAX / 8] = gp[R_AX];
+			f[MON_FRAME_RIP / 8] = g->rip;
+			f[MON_FRAME_CS / 8] = g->seg[S_CS].selector;
+			f[MON_FRAME_RFLAGS / 8] = g->rflags;
+			f[MON_FRAME_RSP / 8] = gp[R_SP];
+			f[MON_FRAME_SS / 8] = g->seg[S_SS].selector;
+			/* The monitor resumes where it stopped and IRETQs to the frame. */
+			r->rsp = mon_rsp;
+			r->rip = mon_rip;
+			r->rflags = mon_rflags;
+		}
+		run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	}
+	if (g->seg_dirty) {
+		s->es = g->seg[S_ES]; s->ds = g->seg[S_DS]; s->fs = g->seg[S_FS];
+		s->gs = g->seg[S_GS]; s->ldt = g->seg[S_LDTR];
+		if (!g->in_frame) {
+			s->cs = g->seg[S_CS];
+			s->ss = g->seg[S_SS];
+		}
+		memset(s->interrupt_bitmap, 0, sizeof(s->interrupt_bitmap));
+		run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
+	}
+	g->gpr_dirty = g->seg_dirty = false;
+}
+
+static struct kvm_segment flat(uint16_t sel, bool code)
+{
+	return (struct kvm_segment){
+		.base = 0, .limit = 0xffffffff, .selector = sel, .type = code ? 0xb : 0x3,
+		.present = 1, .dpl = 1, .db = 1, .s = 1, .l = 0, .g = 1,
+	};
+}
+
+int vcpu__reset_multiboot(struct vcpu *vcpu, uint32_t entry, uint32_t mbi)
+{
+	struct vm *vm = vcpu->vm;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+	/* Virtual: what a multiboot loader leaves: 32-bit protected mode, paging off, flat
+	 * CS 0x08 / DS 0x10 from a GDT the guest must not rely on. */
+	memset(&vcpu->v, 0, sizeof(vcpu->v));
+	vcpu->v.cr0 = CR0_PE | CR0_ET;
+	vcpu->v.ldtr.unusable = 1;
+	vcpu->v.tr.unusable = 1;
+	vcpu->v.msr.pat = 0x0007040600070406ULL;
+	vcpu->v.msr.misc_enable = 1;
+	vcpu->v.msr.apic_base = 0xfee00900ULL;
+	vcpu->v.dr[6] = 0xffff0ff0;
+	vcpu->v.dr[7] = 0x400;
+	vcpu->iopl = 0;
+
+	struct kvm_segment cs = flat(0x08 | 1, true), ds = flat(0x10 | 1, false);
+	*monitor__gdt_entry(&vm->mon, vcpu->id, 1) = seg__encode(&cs);
+	*monitor__gdt_entry(&vm->mon, vcpu->id, 2) = seg__encode(&ds);
+
+	sregs.cs = cs;
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = ds;
+	sregs.ldt = (struct kvm_segment){ .unusable = 1 };
+	sregs.tr = (struct kvm_segment){
+		.base = MON_CPU(vcpu->id) + MON_CPU_TSS, .limit = 103, .selector = MON_SEL_TSS,
+		.type = 11, .present = 1,
+	};
+	sregs.gdt.base = MON_CPU(vcpu->id) + MON_CPU_GDT;
+	sregs.gdt.limit = GDT_ENTRIES * 8 - 1;
+	sregs.idt.base = MON_IDT;
+	sregs.idt.limit = 256 * 16 - 1;
+	sregs.cr0 = real_cr0(&vcpu->v);
+	sregs.cr4 = real_cr4(&vcpu->v);
+	sregs.efer = EFER_LME | EFER_LMA | EFER_NXE;
+	sregs.cr3 = mfn_to_ma(vm->physmap.root);
+	memset(sregs.interrupt_bitmap, 0, sizeof(sregs.interrupt_bitmap));
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
+		return -errno;
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = entry;
+	regs.rax = 0x2badb002;
+	regs.rbx = mbi;
+	regs.rflags = RFL_FIXED | (1ULL << RFL_IOPL_SHIFT);
+	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0)
+		return -errno;
+	/* Refresh the sync copy so the first exit's write-back starts from truth. */
+	vcpu->run->s.regs.sregs = sregs;
+	vcpu->run->s.regs.regs = regs;
+	return 0;
+}
+
+/* ---- the run loop ---- */
+
+static void kick_handler(int sig) { (void)sig; }
+
+static void eat_kicks(void)
+{
+	sigset_t set;
+	struct timespec zero = { 0, 0 };
+	sigemptyset(&set);
+	sigaddset(&set, KICK_SIGNAL);
+	while (sigtimedwait(&set, NULL, &zero) > 0)
+		;
+}
+
+static int setup_signals(struct vcpu *vcpu)
+{
+	sigset_t block, run_mask;
+	struct sigaction sa;
+	struct sigevent sev;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;
+	sigaction(KICK_SIGNAL, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, KICK_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &block, &run_mask);
+	sigdelset(&run_mask, KICK_SIGNAL);
+
+	/* KVM_RUN runs with the kick signal unblocked, so a kick ends it with EINTR. */
+	struct { struct kvm_signal_mask m; uint8_t bits[8]; } km;
+	km.m.len = 8;
+	memcpy(km.bits, &run_mask, 8);
+	if (ioctl(vcpu->fd, KVM_SET_SIGNAL_MASK, &km) < 0)
+		return -errno;
+
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = KICK_SIGNAL;
+	sev._sigev_un._tid = gettid();
+	if (timer_create(CLOCK_MONOTONIC, &sev, &vcpu->deadline_timer) < 0)
+		return -errno;
+	return 0;
+}
+
+void vcpu__kick(struct vcpu *vcpu)
+{
+	if (vcpu->thread)
+		pthread_kill(vcpu->thread, KICK_SIGNAL);
+}
+
+static void arm_deadline(struct vcpu *vcpu, uint64_t deadline)
+{
+	if (deadline == vcpu->armed_deadline)
+		return;
+	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+	if (deadline != VTIMER_NEVER) {
+		its.it_value.tv_sec = (time_t)(deadline / NSEC_PER_SEC);
+		its.it_value.tv_nsec = (long)(deadline % NSEC_PER_SEC);
+		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+			its.it_value.tv_nsec = 1;
+	}
+	timer_settime(vcpu->deadline_timer, TIMER_ABSTIME, &its, NULL);
+	vcpu->armed_deadline = deadline;
+}
+
+/*
+ * Block until an interrupt may be deliverable, a device deadline passes, console input
+ * arrives (the input thread kicks), or the VM is stopped. The kick signal is unblocked only inside ppoll, so a
+ * kick between the check and the sleep is not lost.
+ */
+void vcpu__wait(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	uint64_t now = vclock__mono(&vm->clock), next = timers__next(&vm->timers);
+	struct timespec ts, *tp = NULL;
+	sigset_t mask;
+
+	if (next != VTIMER_NEVER) {
+		uint64_t d = next > now ? next - now : 0;
+		ts.tv_sec = (time_t)(d / NSEC_PER_SEC);
+		ts.tv_nsec = (long)(d % NSEC_PER_SEC);
+		tp = &ts;
+	}
+	pthread_sigmask(SIG_SETMASK, NULL, &mask);
+	sigdelset(&mask, KICK_SIGNAL);
+	ppoll(NULL, 0, tp, &mask);
+}
+
+void *vcpu__thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct vm *vm = vcpu->vm;
+	struct kvm_run *run = vcpu->run;
+	int ret;
+
+	ret = setup_signals(vcpu);
+	if (ret) {
+		vm__stop(vm, 4, "vcpu%u: signal setup failed: %s", vcpu->id, strerror(-ret));
+		return NULL;
+	}
+	while (!atomic_load(&vm->stop)) {
+		devices__poll(vm);
+		exit__prepare_entry(vcpu);
+		if (atomic_load(&vm->stop))
+			break;
+		arm_deadline(vcpu, timers__next(&vm->timers));
+		ret = ioctl(vcpu->fd, KVM_RUN, 0);
+		run->kvm_dirty_regs = 0;
+		if (ret < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				vcpu->stats.exits_eintr++;
+				eat_kicks();
+				continue;
+			}
+			vm__stop(vm, 4, "vcpu%u: KVM_RUN failed: %s", vcpu->id, strerror(errno));
+			break;
+		}
+		if (run->exit_reason < STAT_EXIT_REASONS)
+			vcpu->stats.exits[run->exit_reason]++;
+		exit__handle(vcpu);
+	}
+	timer_delete(vcpu->deadline_timer);
+	return NULL;
+}

@@ -1,0 +1,207 @@
+/*
+ * vm.c: the host (KVM and machine memory, shared by every VM of the process) and one
+ * VM's assembly and teardown.
+ *
+ * vm__init is one ordered list; each step names itself when it fails, and vm__exit
+ * undoes the steps in reverse (every step's exit tolerates a step that never ran).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "devices.h"
+#include "multiboot.h"
+#include "physmap.h"
+#include "vcpu.h"
+
+#define MSR_MISC_FEATURES_ENABLES 0x140
+#define CPUID_FAULTING BIT(0)
+
+int host__init(struct host *h, uint64_t machine_bytes)
+{
+	int ret = kvm__open(&h->kvm);
+	if (ret)
+		return ret;
+	ret = pool__init(&h->pool, machine_bytes);
+	if (ret)
+		kvm__close(&h->kvm);
+	return ret;
+}
+
+void host__exit(struct host *h)
+{
+	pool__exit(&h->pool);
+	kvm__close(&h->kvm);
+}
+
+static int step_kvm_vm(struct vm *vm)
+{
+	struct pool *p = &vm->host->pool;
+	vm->fd = kvm__create_vm(&vm->host->kvm);
+	if (vm->fd < 0)
+		return vm->fd;
+	/* Machine memory is KVM guest-physical memory: MPN n is KVM frame n. */
+	int ret = kvm__set_memslot(vm->fd, 0, 0, p->nframes * PAGE_SIZE, p->base, false);
+	if (ret)
+		return ret;
+	/* Some KVM backends want a TSS area for real-mode emulation; put it past the pool. */
+	uint64_t tss = (p->nframes * PAGE_SIZE + 0x10000) & ~0xfffULL;
+	if (tss + 0x3000 < 0x100000000ULL)
+		ioctl(vm->fd, KVM_SET_TSS_ADDR, tss);
+	return 0;
+}
+
+static int step_cpuid(struct vm *vm)
+{
+	struct kvm_cpuid2 *sup;
+	int ret = kvm__supported_cpuid(&vm->host->kvm, &sup);
+	if (ret)
+		return ret;
+	ret = cpuid__build(&vm->cpuid, sup);
+	free(sup);
+	return ret;
+}
+
+/*
+ * The real vCPU is described to KVM with everything KVM supports (it needs long mode,
+ * UMIP, PGE for shade's own use); the guest sees shade's filtered table because CPUID
+ * faults at CPL > 0 and is emulated.
+ */
+static int vcpu_cpuid(struct vm *vm, struct vcpu *vcpu)
+{
+	struct kvm_cpuid2 *sup;
+	int ret = kvm__supported_cpuid(&vm->host->kvm, &sup);
+	if (ret)
+		return ret;
+	ret = kvm__set_cpuid(vcpu->fd, sup);
+	free(sup);
+	if (ret)
+		return ret;
+	if (kvm__set_msr(vcpu->fd, MSR_MISC_FEATURES_ENABLES, CPUID_FAULTING)) {
+		fprintf(stderr, "shade: warning: KVM has no CPUID faulting; the guest sees the host's CPUID\n");
+	}
+	return 0;
+}
+
+static int step_vcpus(struct vm *vm)
+{
+	for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
+		struct vcpu *vcpu = calloc(1, sizeof(*vcpu));
+		if (!vcpu)
+			return -ENOMEM;
+		int ret = vcpu__init(vcpu, vm, i);
+		if (ret) {
+			free(vcpu);
+			return ret;
+		}
+		vm->vcpu[vm->nvcpus++] = vcpu;
+		if ((ret = vcpu_cpuid(vm, vcpu)))
+			return ret;
+		if ((ret = vcpu__reset_multiboot(vcpu, (uint32_t)vm->entry, (uint32_t)vm->mbi)))
+			return ret;
+	}
+	return 0;
+}
+
+static int step_pmap(struct vm *vm) { return pmap__init(&vm->pmap, &vm->host->pool, vm->cfg.mem_bytes); }
+static int step_monitor(struct vm *vm) { return monitor__init(&vm->mon, &vm->host->pool, VM_MAX_VCPUS); }
+static int step_buses(struct vm *vm)
+{
+	bus__init(&vm->pio, "pio");
+	bus__init(&vm->mmio, "mmio");
+	return 0;
+}
+static int step_load(struct vm *vm) { return multiboot__load(vm); }
+
+static const struct {
+	const char *name;
+	int (*fn)(struct vm *vm);
+} init_steps[] = {
+	{ "guest memory map", step_pmap },
+	{ "KVM VM", step_kvm_vm },
+	{ "CPUID table", step_cpuid },
+	{ "monitor", step_monitor },
+	{ "physical-mode page tables", physmap__init },
+	{ "buses", step_buses },
+	{ "devices", devices__init },
+	{ "kernel image", step_load },
+	{ "vCPUs", step_vcpus },
+};
+
+int vm__init(struct vm *vm, struct host *h, const struct vm_config *cfg)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->host = h;
+	vm->cfg = *cfg;
+	vm->fd = -1;
+	vm->clock = vclock_host;
+	vm->physmap.root = MFN_INVALID;
+	for (unsigned i = 0; i < ARRAY_SIZE(init_steps); i++) {
+		int ret = init_steps[i].fn(vm);
+		if (ret) {
+			if (!vm->stop_reason[0])
+				snprintf(vm->stop_reason, sizeof(vm->stop_reason), "%s: %s",
+					 init_steps[i].name, strerror(-ret));
+			vm__exit(vm);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void vm__exit(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		vcpu__exit(vm->vcpu[i]);
+		free(vm->vcpu[i]);
+		vm->vcpu[i] = NULL;
+	}
+	vm->nvcpus = 0;
+	devices__exit(vm);
+	physmap__exit(vm);
+	monitor__exit(&vm->mon);
+	if (vm->fd >= 0)
+		close(vm->fd);
+	vm->fd = -1;
+	pmap__exit(&vm->pmap);
+}
+
+void vm__stop(struct vm *vm, int status, const char *fmt, ...)
+{
+	bool expected = false;
+	if (!atomic_compare_exchange_strong(&vm->stop, &expected, true))
+		return;
+	vm->exit_status = status;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
+	va_end(ap);
+	vm__kick(vm);
+}
+
+void vm__kick(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vcpu__kick(vm->vcpu[i]);
+}
+
+int vm__run(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		if (pthread_create(&vm->vcpu[i]->thread, NULL, vcpu__thread, vm->vcpu[i])) {
+			vm__stop(vm, 4, "cannot start vCPU thread %u", i);
+			break;
+		}
+	}
+	int ret = devices__start(vm);
+	if (ret)
+		vm__stop(vm, 4, "cannot start the console: %s", strerror(-ret));
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpu[i]->thread)
+			pthread_join(vm->vcpu[i]->thread, NULL);
+	return vm->exit_status;
+}

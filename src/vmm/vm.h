@@ -1,0 +1,81 @@
+/*
+ * vm.h: struct host (what all VMs of a shade process share: /dev/kvm, machine memory),
+ * struct vm (one guest: its memory map, monitor, buses, devices, vCPUs) and their init
+ * and teardown. The run loop is in vcpu.c, the exit handler in exit.c.
+ */
+#ifndef SHADE_VM_H
+#define SHADE_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "bus.h"
+#include "clock.h"
+#include "cpuid.h"
+#include "kvm.h"
+#include "monitor.h"
+#include "pmap.h"
+#include "ptab.h"
+
+#define VM_MAX_MODULES 16
+#define VM_MAX_VCPUS 1
+
+struct host {
+	struct kvm_sys kvm;
+	struct pool pool;
+};
+
+struct vm_config {
+	const char *name;
+	const char *kernel;
+	const char *cmdline;
+	const char *modules[VM_MAX_MODULES];
+	unsigned nmodules;
+	uint64_t mem_bytes;
+	bool baseline;          /* run the guest at real CPL0, no deprivileging */
+	bool stats;
+	bool audit;
+	int console_in;         /* fd the COM1 input comes from, -1 for none */
+	int console_out;        /* fd COM1 output goes to */
+};
+
+struct devices;
+struct vcpu;
+
+struct vm {
+	struct host *host;
+	struct vm_config cfg;
+	int fd;
+	struct pmap pmap;
+	struct monitor mon;
+	struct ptab physmap;          /* real tables while the guest has paging off */
+	struct bus pio, mmio;
+	struct timer_queue timers;
+	struct vclock clock;
+	struct devices *dev;
+	struct cpuid_table cpuid;
+	struct vcpu *vcpu[VM_MAX_VCPUS];
+	unsigned nvcpus;
+	uint64_t entry;               /* guest entry point (32-bit, paging off) */
+	uint64_t mbi;                 /* multiboot information address */
+
+	/* how the VM ended */
+	atomic_bool stop;
+	int exit_status;
+	char stop_reason[256];
+};
+
+int host__init(struct host *h, uint64_t machine_bytes);
+void host__exit(struct host *h);
+
+int vm__init(struct vm *vm, struct host *h, const struct vm_config *cfg);
+void vm__exit(struct vm *vm);
+/* Run every vCPU until the guest stops; returns the exit status for the process. */
+int vm__run(struct vm *vm);
+/* Stop the VM with a status and a one-line reason (first caller wins). */
+void vm__stop(struct vm *vm, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Wake vCPUs because an interrupt may have become deliverable. */
+void vm__kick(struct vm *vm);
+
+#endif

@@ -1,0 +1,70 @@
+#!/bin/sh
+# run-guest.sh: boot one test guest under shade or under QEMU (TCG) and check its verdict.
+#
+#   run-guest.sh shade SHADE_BIN KERNEL [-- SHADE_RUN_ARGS...]
+#   run-guest.sh qemu  -         KERNEL [-- QEMU_ARGS...]
+#
+# Environment: GUEST_INPUT (bytes fed to the guest's COM1), GUEST_TIMEOUT (seconds, 120),
+# GUEST_CMDLINE (kernel command line), GUEST_EXPECT_STATUS (exit status, default 1: the
+# guest wrote 0 to the isa-debug-exit port 0xf4).
+#
+# A guest passes when (a) the VMM's exit status is GUEST_EXPECT_STATUS, and (b) its serial
+# output ends its report with "shade-test: N passed, 0 failed" with N > 0. Both peers run
+# the same image with the same checks: that is what shows the guests are written for bare
+# metal and not for shade.
+set -u
+mode=$1 bin=$2 kernel=$3
+shift 3
+[ "${1:-}" = "--" ] && shift
+timeout_s=${GUEST_TIMEOUT:-120}
+expect=${GUEST_EXPECT_STATUS:-1}
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+case $mode in
+shade)
+	if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+		echo "SKIP: /dev/kvm is not available (needs read/write access)"
+		exit 77
+	fi
+	set -- "$bin" run ${GUEST_CMDLINE:+--cmdline "$GUEST_CMDLINE"} "$@" "$kernel"
+	;;
+qemu)
+	if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
+		echo "SKIP: qemu-system-x86_64 is not installed"
+		exit 77
+	fi
+	set -- qemu-system-x86_64 -accel tcg -cpu max -m 128 -nodefaults -display none \
+		-no-reboot -serial stdio -monitor none \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-kernel "$kernel" ${GUEST_CMDLINE:+-append "$GUEST_CMDLINE"} "$@"
+	;;
+*)
+	echo "usage: run-guest.sh shade|qemu BIN KERNEL [-- ARGS...]" >&2
+	exit 2
+	;;
+esac
+
+printf '%s' "${GUEST_INPUT:-}" | timeout "$timeout_s" "$@" >"$out" 2>&1
+status=$?
+cat "$out"
+if [ "$status" -eq 124 ]; then
+	echo "FAIL: $mode timed out after ${timeout_s}s"
+	exit 1
+fi
+if [ "$status" -ne "$expect" ]; then
+	echo "FAIL: $mode exited with status $status, expected $expect"
+	exit 1
+fi
+summary=$(grep -a 'shade-test: [0-9]* passed, [0-9]* failed' "$out" | tail -n 1)
+case $summary in
+*"shade-test: 0 passed"*|"")
+	echo "FAIL: no test report from the guest"
+	exit 1 ;;
+*", 0 failed"*)
+	echo "PASS: $mode: $summary"
+	exit 0 ;;
+*)
+	echo "FAIL: $mode: $summary"
+	exit 1 ;;
+esac
