@@ -100,6 +100,7 @@ void trap__dispatch(struct trap_frame *f)
 	if (trap__resume) {
 		trap__record(f);
 		f->eip = trap__resume;
+		f->eflags &= ~FL_TF; /* a single-step test ends at its first #DB */
 		trap__resume = 0;
 		/* After #DF the saved CS:EIP are undefined (SDM 6.15): force ours. */
 		if (v == VEC_DF)

@@ -128,6 +128,10 @@ static void handle_trap(struct vcpu *vcpu, unsigned vec)
 	vcpu__load_state(vcpu, true);
 	frame = monitor__stack_ptr(&vcpu->vm->mon, vcpu->id, vcpu->g.frame_va, MON_FRAME_SIZE);
 	uint32_t err = (uint32_t)frame[MON_FRAME_ERR / 8];
+	if (vcpu->vm->cfg.trace)
+		fprintf(stderr, "trace: trap vector %u error %#x at %04x:%08llx rflags %#llx cr2 %#llx\n", vec, err,
+			vcpu->g.seg[S_CS].selector, (unsigned long long)vcpu->g.rip,
+			(unsigned long long)vcpu->g.rflags, (unsigned long long)s->cr2);
 	if ((vcpu->g.seg[S_CS].selector & 3) == 0) {
 		vm__stop(vcpu->vm, 4, "monitor fault: vector %u error %#x at %#llx (cr2 %#llx)", vec,
 			 err, (unsigned long long)vcpu->g.rip, (unsigned long long)s->cr2);
@@ -222,6 +226,9 @@ void exit__handle(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 
+	if (vcpu->vm->cfg.trace && run->exit_reason != KVM_EXIT_IO)
+		fprintf(stderr, "trace: exit %u at %#llx\n", run->exit_reason,
+			(unsigned long long)run->s.regs.regs.rip);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		if (run->io.port == MON_PORT && (run->s.regs.sregs.cs.selector & 3) == 0 &&

@@ -48,6 +48,10 @@ static const char usage_run[] =
 	"                       deprivileging (for comparisons); not built yet\n"
 	"      --stats          print per-vCPU counters (exits, traps, emulation) at exit\n"
 	"      --audit          check shadow-paging invariants after every operation\n"
+	"      --trace          log every trap and non-I/O exit to stderr\n"
+	"      --resume MODE    how a trap returns to the guest: 'direct' (default: KVM's\n"
+	"                       registers are rewritten) or 'iret' (the monitor's IRETQ;\n"
+	"                       cheaper, but some nested KVM backends lose IOPL on it)\n"
 	"  -h, --help           this text\n";
 
 static int parse_size(const char *s, uint64_t *out)
@@ -102,6 +106,8 @@ static int cmd_run(int argc, char **argv)
 		{ "baseline", no_argument, 0, 'B' },
 		{ "stats", no_argument, 0, 'S' },
 		{ "audit", no_argument, 0, 'A' },
+		{ "trace", no_argument, 0, 'T' },
+		{ "resume", required_argument, 0, 'R' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -132,6 +138,12 @@ static int cmd_run(int argc, char **argv)
 		case 'B': cfg.baseline = true; break;
 		case 'S': cfg.stats = true; break;
 		case 'A': cfg.audit = true; break;
+		case 'T': cfg.trace = true; break;
+		case 'R':
+			if (strcmp(optarg, "iret") && strcmp(optarg, "direct"))
+				return die(2, "bad --resume '%s' (want iret or direct)", optarg);
+			cfg.resume_iret = !strcmp(optarg, "iret");
+			break;
 		case 'h': fputs(usage_run, stdout); return 0;
 		default: fputs(usage_run, stderr); return 2;
 		}

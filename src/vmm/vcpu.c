@@ -126,6 +126,11 @@ void vcpu__load_state(struct vcpu *vcpu, bool from_frame)
 void vcpu__store_state(struct vcpu *vcpu)
 {
 	struct gstate *g = &vcpu->g;
+	if (g->in_frame && !vcpu->vm->cfg.resume_iret) {
+		/* Resume the guest directly from the sync registers, not through IRETQ. */
+		g->gpr_dirty = g->seg_dirty = true;
+		g->in_frame = false;
+	}
 	struct kvm_run *run = vcpu->run;
 	struct kvm_regs *r = &run->s.regs.regs;
 	struct kvm_sregs *s = &run->s.regs.sregs;
@@ -139,7 +144,7 @@ void vcpu__store_state(struct vcpu *vcpu)
 		r->r12 = gp[R_12]; r->r13 = gp[R_13]; r->r14 = gp[R_14]; r->r15 = gp[R_15];
 		r->rip = g->rip;
 		r->rflags = g->rflags;
-		if (g->in_frame) {
+		if (g->in_frame && !!vcpu->vm->cfg.resume_iret) {
 			uint64_t *f = monitor__stack_ptr(&vcpu->vm->mon, vcpu->id, g->frame_va,
 							 MON_FRAME_SIZE);
 			f[MON_FRAME_RAX / 8] = gp[R_AX];

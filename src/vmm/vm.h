@@ -35,6 +35,14 @@ struct vm_config {
 	bool baseline;          /* run the guest at real CPL0, no deprivileging */
 	bool stats;
 	bool audit;
+	bool trace;             /* log every trap and exit to stderr */
+	/*
+	 * How a trap returns to the guest: through the monitor's IRETQ (no register
+	 * write-back beyond the frame), or directly by writing the guest state into KVM's
+	 * sync registers. Some nested KVM backends do not restore IOPL on an IRETQ to
+	 * compatibility-mode CPL 1, so direct is the default.
+	 */
+	bool resume_iret;
 	int console_in;         /* fd the COM1 input comes from, -1 for none */
 	int console_out;        /* fd COM1 output goes to */
 };
