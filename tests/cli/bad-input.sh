@@ -1,0 +1,58 @@
+#!/bin/sh
+# bad-input.sh SHADE GUESTDIR: every kind of bad input gets one line on stderr that says
+# what is wrong, a non-zero exit status (2 for bad input), and no crash (no signal, no
+# sanitizer or assertion output).
+set -u
+shade=$1 guests=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+# expect NAME STATUS PATTERN -- ARGS...: run shade, check status and the error line.
+expect() {
+	name=$1 want=$2 pat=$3
+	shift 4
+	"$shade" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+	got=$?
+	lines=$(wc -l <"$tmp/err")
+	if [ "$got" -eq "$want" ] && grep -q -- "$pat" "$tmp/err" && [ "$lines" -le 1 ]; then
+		pass=$((pass + 1)); echo "ok - $name"
+	else
+		fail=$((fail + 1)); echo "not ok - $name (status $got, want $want; stderr:)"; cat "$tmp/err"
+	fi
+}
+
+# Images that need no KVM: they must be refused while loading.
+printf 'hello, not a kernel\n' >"$tmp/text"
+head -c 100000 /dev/zero >"$tmp/zeros"
+cp /bin/true "$tmp/elf-no-multiboot"
+# A multiboot header with a wrong checksum, then one with unsupported required flags.
+printf '\002\260\255\033\000\000\000\000\000\000\000\000' >"$tmp/badsum"
+printf '\002\260\255\033\010\000\000\000\366\117\122\344' >"$tmp/badflags"
+
+expect "no command" 2 "no command" --
+expect "unknown command" 2 "unknown command" -- frobnicate
+expect "run without kernel" 2 "no KERNEL" -- run
+expect "bad --mem" 2 "bad --mem" -- run --mem lots "$tmp/text"
+expect "bad --resume" 2 "bad --resume" -- run --resume sideways "$tmp/text"
+
+if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+	echo "# /dev/kvm unavailable: skipping the checks that create a VM"
+	echo "cli: $pass passed, $fail failed"
+	[ "$fail" -eq 0 ] && exit 77 || exit 1
+fi
+expect "missing kernel" 2 "No such file" -- run "$tmp/does-not-exist"
+expect "directory as kernel" 2 "not a regular file" -- run "$tmp"
+expect "text file" 2 "no multiboot header" -- run "$tmp/text"
+expect "all zeros" 2 "no multiboot header" -- run "$tmp/zeros"
+expect "ELF without multiboot header" 2 "no multiboot header" -- run "$tmp/elf-no-multiboot"
+expect "bad header checksum" 2 "checksum" -- run "$tmp/badsum"
+expect "unsupported multiboot flags" 2 "unsupported multiboot features" -- run "$tmp/badflags"
+expect "guest RAM too small" 2 "between 2 MiB" -- run --mem 1M "$tmp/text"
+if [ -r "$guests/privileged.elf" ]; then
+	expect "missing module" 2 "module" -- run -M "$tmp/nope" "$guests/privileged.elf"
+	head -c $((3 * 1024 * 1024)) /dev/zero >"$tmp/big-module"
+	expect "module larger than RAM" 2 "does not fit" -- run --mem 2M -M "$tmp/big-module" "$guests/privileged.elf"
+fi
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
