@@ -18,6 +18,18 @@ int pmap__init(struct pmap *pm, struct pool *pool, uint64_t guest_bytes)
 	return pm->e ? 0 : -ENOMEM;
 }
 
+int pmap__init_identity(struct pmap *pm)
+{
+	for (uint64_t i = 0; i < pm->nframes; i++) {
+		mfn_t f = pool__alloc(pm->pool);
+		if (f.v != i)
+			return -EBUSY;
+		pm->e[i] = (struct pmap_entry){ .mfn = i, .state = PPN_PRIVATE };
+		pm->private_frames++;
+	}
+	return 0;
+}
+
 void pmap__exit(struct pmap *pm)
 {
 	if (!pm->e)

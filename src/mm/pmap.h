@@ -37,6 +37,9 @@ struct pmap {
 
 int pmap__init(struct pmap *pm, struct pool *pool, uint64_t guest_bytes);
 void pmap__exit(struct pmap *pm);
+/* Back every PPN n with MPN n, for --baseline where KVM's guest-physical is the guest's
+ * physical (the pool must be exactly the guest's size and unused). */
+int pmap__init_identity(struct pmap *pm);
 
 static inline bool pmap__in_ram(const struct pmap *pm, gfn_t g) { return g.v < pm->nframes; }
 

@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "baseline.h"
 #include "devices.h"
 #include "emulate.h"
 #include "exit.h"
@@ -340,7 +341,10 @@ void *vcpu__thread(void *arg)
 	}
 	while (!atomic_load(&vm->stop)) {
 		devices__poll(vm);
-		exit__prepare_entry(vcpu);
+		if (vm->cfg.baseline)
+			baseline__prepare_entry(vcpu);
+		else
+			exit__prepare_entry(vcpu);
 		if (atomic_load(&vm->stop))
 			break;
 		arm_deadline(vcpu, timers__next(&vm->timers));
@@ -357,7 +361,10 @@ void *vcpu__thread(void *arg)
 		}
 		if (run->exit_reason < STAT_EXIT_REASONS)
 			vcpu->stats.exits[run->exit_reason]++;
-		exit__handle(vcpu);
+		if (vm->cfg.baseline)
+			baseline__handle_exit(vcpu);
+		else
+			exit__handle(vcpu);
 	}
 	timer_delete(vcpu->deadline_timer);
 	return NULL;

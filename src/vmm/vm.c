@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "baseline.h"
 #include "devices.h"
 #include "multiboot.h"
 #include "physmap.h"
@@ -77,6 +78,16 @@ static int vcpu_cpuid(struct vm *vm, struct vcpu *vcpu)
 	int ret = kvm__supported_cpuid(&vm->host->kvm, &sup);
 	if (ret)
 		return ret;
+	if (vm->cfg.baseline) {
+		/* No CPUID faulting without a monitor: KVM answers from the guest's table. */
+		free(sup);
+		struct kvm_cpuid2 *t = cpuid__to_kvm(&vm->cpuid);
+		if (!t)
+			return -ENOMEM;
+		ret = kvm__set_cpuid(vcpu->fd, t);
+		free(t);
+		return ret;
+	}
 	ret = kvm__set_cpuid(vcpu->fd, sup);
 	free(sup);
 	if (ret)
@@ -101,14 +112,29 @@ static int step_vcpus(struct vm *vm)
 		vm->vcpu[vm->nvcpus++] = vcpu;
 		if ((ret = vcpu_cpuid(vm, vcpu)))
 			return ret;
-		if ((ret = vcpu__reset_multiboot(vcpu, (uint32_t)vm->entry, (uint32_t)vm->mbi)))
+		if (vm->cfg.baseline)
+			ret = baseline__reset(vcpu, (uint32_t)vm->entry, (uint32_t)vm->mbi);
+		else
+			ret = vcpu__reset_multiboot(vcpu, (uint32_t)vm->entry, (uint32_t)vm->mbi);
+		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-static int step_pmap(struct vm *vm) { return pmap__init(&vm->pmap, &vm->host->pool, vm->cfg.mem_bytes); }
-static int step_monitor(struct vm *vm) { return monitor__init(&vm->mon, &vm->host->pool, VM_MAX_VCPUS); }
+static int step_pmap(struct vm *vm)
+{
+	int ret = pmap__init(&vm->pmap, &vm->host->pool, vm->cfg.mem_bytes);
+	if (!ret && vm->cfg.baseline)
+		ret = pmap__init_identity(&vm->pmap);
+	return ret;
+}
+/* --baseline has no monitor and no shadow tables. */
+static int step_monitor(struct vm *vm)
+{
+	return vm->cfg.baseline ? 0 : monitor__init(&vm->mon, &vm->host->pool, VM_MAX_VCPUS);
+}
+static int step_physmap(struct vm *vm) { return vm->cfg.baseline ? 0 : physmap__init(vm); }
 static int step_buses(struct vm *vm)
 {
 	bus__init(&vm->pio, "pio");
@@ -125,7 +151,7 @@ static const struct {
 	{ "KVM VM", step_kvm_vm },
 	{ "CPUID table", step_cpuid },
 	{ "monitor", step_monitor },
-	{ "physical-mode page tables", physmap__init },
+	{ "physical-mode page tables", step_physmap },
 	{ "buses", step_buses },
 	{ "devices", devices__init },
 	{ "kernel image", step_load },
