@@ -1,8 +1,8 @@
 /*
  * boot.c: C side of the entry. Init order: serial console, IDT (all vectors to the
- * trap stubs), CPUID snapshot, PIC remapped to 0x20/0x28 with every line masked (firmware may leave
- * the PIT ticking on IRQ0 at vector 8, which would look like a double fault), then
- * the guest's test_main, then the report.
+ * trap stubs), CPUID snapshot, PIC remapped to 0x20/0x28 with every line masked
+ * (firmware may leave the PIT ticking on IRQ0 at vector 8, which would look like a
+ * double fault), then the guest's test_main, then the report.
  */
 #include "cpu.h"
 #include "pic.h"

@@ -154,6 +154,8 @@ static int deliver_pm(struct vcpu *vcpu, unsigned vector, enum event_kind kind, 
 		return r;
 	if (off > cs.limit)
 		return xfault_set(xf, X86_GP, true, 0);
+	if ((r = seg__mark_accessed(vcpu, sel, &d, xf)))
+		return r;
 
 	/* Commit: the real caches carry compressed DPLs and real RPLs. */
 	uint64_t real = seg__compress(d, virt_long_mode(v));

@@ -11,6 +11,7 @@
 
 #include "bus.h"
 #include "gmem.h"
+#include "seg.h"
 #include "vcpu.h"
 
 uint64_t gmem__addr_mask(const struct vcpu *vcpu)
@@ -106,6 +107,9 @@ static int access_linear(struct vcpu *vcpu, uint64_t lin, void *buf, unsigned le
 		r = access_phys(vcpu, gpa, b, chunk, write);
 		if (r)
 			return r;
+		if (write && pmap__in_ram(&vcpu->vm->pmap, gpa_to_gfn(gpa)) &&
+		    (vcpu->vm->pmap.e[gpa.v >> PAGE_SHIFT].flags & PPN_F_PT))
+			seg__guest_wrote(vcpu, lin, chunk);
 		b += chunk;
 		lin += chunk;
 		if (!gs_64bit(&vcpu->g))

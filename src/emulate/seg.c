@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "monitor.h"
+#include "physmap.h"
 #include "seg.h"
 #include "vcpu.h"
 
@@ -41,6 +42,11 @@ uint64_t seg__compress(uint64_t d, bool long_mode)
 {
 	if (!(d & BIT(44)))
 		return 0;        /* system descriptors never reach the real CPU */
+	/* Lazy accessed bit: a descriptor the guest has never loaded is mirrored
+	 * not-present, so its first load traps and shade sets A in the guest's copy
+	 * (seg__mark_accessed), as the CPU would. The mirror then gets the present form. */
+	if (!(d & BIT(40)))
+		d &= ~BIT(47);
 	if (((d >> 45) & 3) == 0)
 		d |= 1ULL << 45; /* DPL 0 -> 1 */
 	if (!long_mode)
@@ -91,17 +97,61 @@ static int mirror_table(struct vcpu *vcpu, uint64_t base, uint32_t limit, bool i
 	return 0;
 }
 
+/*
+ * Trace (write-protect) the guest pages holding a descriptor table, so that a guest
+ * write reaches the mirror (see exit.c: a write fault there is single-stepped and the
+ * page re-mirrored). Pages are counted, since the GDT and LDT may share one. With guest
+ * paging off, linear addresses are guest-physical.
+ */
+static void trace_pages(struct vcpu *vcpu, uint64_t base, uint32_t limit, bool on)
+{
+	struct vm *vm = vcpu->vm;
+	if (vcpu->v.cr0 & CR0_PG)
+		return;
+	for (uint64_t a = base & PAGE_MASK; a <= ((base + limit) & 0xffffffffULL); a += PAGE_SIZE) {
+		gfn_t g = GFN(a >> PAGE_SHIFT);
+		if (!pmap__in_ram(&vm->pmap, g))
+			break;
+		struct pmap_entry *e = &vm->pmap.e[g.v];
+		if (on && e->trace_refs++ == 0) {
+			e->flags |= PPN_F_PT;
+			if (physmap__protect(vm, g, true))
+				vcpu__queue_flush(vcpu, a);
+		} else if (!on && e->trace_refs && --e->trace_refs == 0) {
+			e->flags &= (uint8_t)~PPN_F_PT;
+			physmap__protect(vm, g, false);
+		}
+	}
+}
+
+static void retrace(struct vcpu *vcpu, struct traced_range *t,
+		    uint64_t base, uint32_t limit, bool on)
+{
+	if (t->on)
+		trace_pages(vcpu, t->base, t->limit, false);
+	t->base = base;
+	t->limit = limit;
+	t->on = on;
+	if (on)
+		trace_pages(vcpu, base, limit, true);
+}
+
 int seg__mirror_gdt(struct vcpu *vcpu)
 {
-	return mirror_table(vcpu, vcpu->v.gdtr.base, vcpu->v.gdtr.limit, false);
+	int r = mirror_table(vcpu, vcpu->v.gdtr.base, vcpu->v.gdtr.limit, false);
+	if (!r)
+		retrace(vcpu, &vcpu->traced_gdt, vcpu->v.gdtr.base, vcpu->v.gdtr.limit, true);
+	return r;
 }
 
 int seg__mirror_ldt(struct vcpu *vcpu)
 {
 	const struct kvm_segment *l = &vcpu->v.ldtr;
-	if (l->unusable || !l->present)
-		return mirror_table(vcpu, 0, 0, true) ;
-	return mirror_table(vcpu, l->base, l->limit, true);
+	bool on = !l->unusable && l->present;
+	int r = on ? mirror_table(vcpu, l->base, l->limit, true) : mirror_table(vcpu, 0, 0, true);
+	if (!r)
+		retrace(vcpu, &vcpu->traced_ldt, l->base, l->limit, on);
+	return r;
 }
 
 void seg__guest_wrote(struct vcpu *vcpu, uint64_t lin, unsigned len)
@@ -130,6 +180,18 @@ void seg__guest_wrote(struct vcpu *vcpu, uint64_t lin, unsigned len)
 			*e = seg__compress(d, lm);
 		}
 	}
+}
+
+int seg__mark_accessed(struct vcpu *vcpu, uint16_t sel, uint64_t *desc, struct xfault *xf)
+{
+	if ((*desc & BIT(40)) || !(*desc & BIT(44)))
+		return 0;
+	uint64_t base = (sel & 4) ? vcpu->v.ldtr.base : vcpu->v.gdtr.base;
+	uint8_t access = (uint8_t)((*desc >> 40) | 1);
+	*desc |= BIT(40);
+	/* Written like the CPU does it: a supervisor write to the descriptor table, which
+	 * also refreshes the mirror (the page is traced). */
+	return gmem__write_linear(vcpu, base + (sel & ~7u) + 5, &access, 1, ACC_SUPERVISOR, xf);
 }
 
 int seg__load(struct vcpu *vcpu, enum seg_reg reg, uint16_t sel, struct xfault *xf)
@@ -167,6 +229,9 @@ int seg__load(struct vcpu *vcpu, enum seg_reg reg, uint16_t sel, struct xfault *
 		if (!s.present)
 			return xfault_set(xf, X86_NP, true, sel & ~3u);
 	}
+	if ((r = seg__mark_accessed(vcpu, sel, &d, xf)))
+		return r;
+	seg__decode(d, sel, &s);
 load:
 	/* The real cache: compressed DPL, real RPL. */
 	if (!s.unusable) {
@@ -204,6 +269,8 @@ int seg__check_code(struct vcpu *vcpu, uint16_t sel, unsigned cpl, bool is_ret,
 		return xfault_set(xf, X86_NP, true, sel & ~3u);
 	if (s->l && virt_long_mode(&vcpu->v) && s->db)
 		return xfault_set(xf, X86_GP, true, sel & ~3u);
+	if ((r = seg__mark_accessed(vcpu, sel, &d, xf)))
+		return r;
 	uint64_t real = seg__compress(d, virt_long_mode(&vcpu->v));
 	unsigned new_cpl = is_ret ? (sel & 3u) : (conforming ? cpl : s->dpl);
 	seg__decode(real, (uint16_t)((sel & ~3u) | (new_cpl == 0 ? 1 : new_cpl)), s);
@@ -226,6 +293,8 @@ int seg__check_stack(struct vcpu *vcpu, uint16_t sel, unsigned cpl, unsigned vec
 		return xfault_set(xf, vec_for_fault, true, sel & ~3u);
 	if (!s->present)
 		return xfault_set(xf, X86_SS, true, sel & ~3u);
+	if ((r = seg__mark_accessed(vcpu, sel, &d, xf)))
+		return r;
 	uint64_t real = seg__compress(d, virt_long_mode(&vcpu->v));
 	seg__decode(real, (uint16_t)((sel & ~3u) | (cpl == 0 ? 1 : cpl)), s);
 	return 0;

@@ -31,6 +31,10 @@ int seg__mirror_ldt(struct vcpu *vcpu);
 /* Update the mirror after the guest wrote guest-physical [gpa, gpa+len). */
 void seg__guest_wrote(struct vcpu *vcpu, uint64_t lin, unsigned len);
 
+/* Set the accessed bit of a guest descriptor in its table (and in *desc), as the CPU
+ * does on a segment load. */
+int seg__mark_accessed(struct vcpu *vcpu, uint16_t sel, uint64_t *desc, struct xfault *xf);
+
 /*
  * Load a data segment register or SS with the protected-mode checks (SDM MOV/POP/LDS):
  * on success vcpu->g.seg[reg] holds the real (compressed) cache and the selector as the

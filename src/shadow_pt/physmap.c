@@ -39,7 +39,24 @@ int physmap__fill(struct vm *vm, gfn_t g)
 	uint64_t *pte = ptab__pte(&vm->physmap, gfn_to_gpa(g).v, true);
 	if (!pte)
 		return -ENOMEM;
-	/* A, D preset: the CPU need not write the entry back. */
-	*pte = mfn_to_ma(f) | PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D;
+	/* A, D preset: the CPU need not write the entry back. Traced pages (the guest's
+	 * descriptor tables) are mapped read-only so writes to them fault. */
+	bool traced = vm->pmap.e[g.v].flags & PPN_F_PT;
+	*pte = mfn_to_ma(f) | PTE_P | (traced ? 0 : PTE_RW) | PTE_US | PTE_A | PTE_D;
 	return 0;
+}
+
+bool physmap__protect(struct vm *vm, gfn_t g, bool readonly)
+{
+	if (!mfn_valid(vm->physmap.root))
+		return false;
+	uint64_t *pte = ptab__pte(&vm->physmap, gfn_to_gpa(g).v, false);
+	if (!pte || !(*pte & PTE_P))
+		return false;
+	bool was_rw = *pte & PTE_RW;
+	if (readonly)
+		*pte &= ~PTE_RW;
+	else
+		*pte |= PTE_RW;
+	return readonly && was_rw;
 }

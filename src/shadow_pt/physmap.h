@@ -16,4 +16,8 @@ void physmap__exit(struct vm *vm);
 /* Map PPN g (backing it if needed). -EFAULT outside guest RAM, -ENOMEM if no frame. */
 int physmap__fill(struct vm *vm, gfn_t g);
 
+/* Make the identity mapping of PPN g read-only (traced) or writable again. Returns true
+ * when a present writable entry was downgraded: the caller must flush that address. */
+bool physmap__protect(struct vm *vm, gfn_t g, bool readonly);
+
 #endif

@@ -17,6 +17,7 @@
 #include "excp.h"
 #include "exit.h"
 #include "physmap.h"
+#include "seg.h"
 #include "vcpu.h"
 
 static void stop_unsupported(struct vcpu *vcpu, int err, const char *what)
@@ -48,6 +49,9 @@ static void emulate_and_finish(struct vcpu *vcpu, enum emu_cause cause, unsigned
 {
 	struct xfault xf;
 	int r = emulate__insn(vcpu, cause, &xf);
+	if (vcpu->vm->cfg.trace && r)
+		fprintf(stderr, "trace: emulation result %d (fault vector %u error %#x)\n", r,
+			r == 1 ? xf.vector : 0, r == 1 ? xf.err : 0);
 	if (r == 0)
 		return;
 	if (r == 1) {
@@ -57,7 +61,7 @@ static void emulate_and_finish(struct vcpu *vcpu, enum emu_cause cause, unsigned
 	}
 	if (r == -ENOSYS && cause != EMU_CAUSE_KVM) {
 		/* Not ours to emulate: the guest's own fault. */
-		reflect(vcpu, vec, EV_EXCEPTION, vec == X86_GP, err);
+		reflect(vcpu, vec, EV_EXCEPTION, excp__has_error_code(vec), err);
 		return;
 	}
 	stop_unsupported(vcpu, r, cause == EMU_CAUSE_KVM ? "unsupported instruction"
@@ -69,6 +73,19 @@ static void handle_page_fault(struct vcpu *vcpu, uint64_t cr2, uint32_t err)
 	struct vm *vm = vcpu->vm;
 	if (vcpu->v.cr0 & CR0_PG) {
 		stop_unsupported(vcpu, -ENOSYS, "page fault with guest paging on");
+		return;
+	}
+	/* A write to a traced descriptor-table page: let this one instruction write, with
+	 * TF set, and re-mirror the page at the #DB that follows it. */
+	gfn_t g = GFN((cr2 & 0xffffffffULL) >> PAGE_SHIFT);
+	if ((err & 3) == 3 && pmap__in_ram(&vm->pmap, g) && (vm->pmap.e[g.v].flags & PPN_F_PT)) {
+		vcpu->stats.traced_writes++;
+		physmap__protect(vm, g, false);
+		vcpu->step.active = true;
+		vcpu->step.gfn = g;
+		vcpu->step.guest_tf = vcpu->g.rflags & RFL_TF;
+		vcpu->g.rflags |= RFL_TF;
+		vcpu->g.gpr_dirty = true;
 		return;
 	}
 	/* Paging off: the fault is hidden unless the address is not guest RAM. */
@@ -87,10 +104,27 @@ static void handle_page_fault(struct vcpu *vcpu, uint64_t cr2, uint32_t err)
 			 strerror(-r));
 }
 
+/* The single-stepped write to a traced page is over (or faulted): protect the page
+ * again, flush the writable translation, and bring the mirror up to date. Returns true
+ * if the #DB that ended it was only shade's. */
+static bool end_trace_step(struct vcpu *vcpu, unsigned vec)
+{
+	struct vm *vm = vcpu->vm;
+	gfn_t g = vcpu->step.gfn;
+	vcpu->step.active = false;
+	if (physmap__protect(vm, g, true))
+		vcpu__queue_flush(vcpu, gfn_to_gpa(g).v);
+	if (!vcpu->step.guest_tf)
+		vcpu->g.rflags &= ~RFL_TF;
+	vcpu->g.gpr_dirty = true;
+	seg__guest_wrote(vcpu, gfn_to_gpa(g).v, PAGE_SIZE);
+	return vec == X86_DB && !vcpu->step.guest_tf;
+}
+
 static void deliver_pending_irq(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
-	if (vcpu->shutdown || atomic_load(&vm->stop) || !(vcpu->g.rflags & RFL_IF) ||
+	if (vcpu->step.active || vcpu->shutdown || atomic_load(&vm->stop) || !(vcpu->g.rflags & RFL_IF) ||
 	    !devices__irq_pending(vm))
 		return;
 	int vec = devices__irq_ack(vm);
@@ -137,6 +171,8 @@ static void handle_trap(struct vcpu *vcpu, unsigned vec)
 			 err, (unsigned long long)vcpu->g.rip, (unsigned long long)s->cr2);
 		return;
 	}
+	if (vcpu->step.active && end_trace_step(vcpu, vec))
+		goto done;
 	switch (vec) {
 	case MON_VEC_VIRQ:
 		vcpu->virq_in_flight = false;
@@ -146,6 +182,15 @@ static void handle_trap(struct vcpu *vcpu, unsigned vec)
 		break;
 	case X86_UD:
 		emulate_and_finish(vcpu, EMU_CAUSE_UD, vec, 0);
+		break;
+	case X86_NP:
+	case X86_SS:
+		/* Segment loads of descriptors not yet accessed (mirrored not-present) are
+		 * emulated; a genuinely absent segment faults the same way in emulation. */
+		if (err & ~7u)
+			emulate_and_finish(vcpu, EMU_CAUSE_GP, vec, err);
+		else
+			reflect(vcpu, vec, EV_EXCEPTION, true, err);
 		break;
 	case X86_PF:
 		handle_page_fault(vcpu, s->cr2, err);
@@ -159,6 +204,7 @@ static void handle_trap(struct vcpu *vcpu, unsigned vec)
 		reflect(vcpu, vec, EV_EXCEPTION, excp__has_error_code(vec), err);
 		break;
 	}
+done:
 	if (vcpu->halted)
 		halt(vcpu);
 	deliver_pending_irq(vcpu);
@@ -232,9 +278,9 @@ void exit__handle(struct vcpu *vcpu)
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		if (run->io.port == MON_PORT && (run->s.regs.sregs.cs.selector & 3) == 0 &&
-		    run->io.direction == KVM_EXIT_IO_OUT && run->io.size == 1)
+		    run->io.direction == KVM_EXIT_IO_OUT && run->io.size == 1) {
 			handle_trap(vcpu, *((uint8_t *)run + run->io.data_offset));
-		else
+		} else
 			handle_io(vcpu);
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
@@ -269,7 +315,8 @@ void exit__prepare_entry(struct vcpu *vcpu)
 	struct vm *vm = vcpu->vm;
 
 	run->request_interrupt_window = 0;
-	if (vcpu->virq_in_flight || !devices__irq_pending(vm))
+	if (vcpu->virq_in_flight || vcpu->step.active ||
+	    !devices__irq_pending(vm))
 		return;
 	if (run->ready_for_interrupt_injection && run->if_flag) {
 		if (kvm__interrupt(vcpu->fd, MON_VEC_VIRQ) == 0)

@@ -83,13 +83,18 @@ void vcpu__sync_control_regs(struct vcpu *vcpu)
 	}
 }
 
-static struct kvm_segment desc_to_seg(struct vcpu *vcpu, uint16_t sel)
+static struct kvm_segment desc_to_seg(struct vcpu *vcpu, uint16_t sel,
+				      const struct kvm_segment *last)
 {
 	struct kvm_segment s;
+	if (last->selector == sel && !last->unusable)
+		return *last;
 	unsigned idx = sel >> 3;
 	uint64_t d = (sel & 4) ? *monitor__ldt_entry(&vcpu->vm->mon, vcpu->id, idx)
 			       : *monitor__gdt_entry(&vcpu->vm->mon, vcpu->id, idx);
 	seg__decode(d, sel, &s);
+	s.present = 1;       /* it was loaded natively, so it was present then */
+	s.unusable = 0;
 	return s;
 }
 
@@ -118,59 +123,85 @@ void vcpu__load_state(struct vcpu *vcpu, bool from_frame)
 		g->rip = f[MON_FRAME_RIP / 8];
 		g->rflags = f[MON_FRAME_RFLAGS / 8];
 		gp[R_SP] = f[MON_FRAME_RSP / 8];
-		g->seg[S_CS] = desc_to_seg(vcpu, (uint16_t)f[MON_FRAME_CS / 8]);
-		g->seg[S_SS] = desc_to_seg(vcpu, (uint16_t)f[MON_FRAME_SS / 8]);
+		g->seg[S_CS] = desc_to_seg(vcpu, (uint16_t)f[MON_FRAME_CS / 8], &vcpu->last_cs);
+		g->seg[S_SS] = desc_to_seg(vcpu, (uint16_t)f[MON_FRAME_SS / 8], &vcpu->last_ss);
 	}
+	vcpu->last_cs = g->seg[S_CS];
+	vcpu->last_ss = g->seg[S_SS];
 	g->cpl = (g->seg[S_CS].selector & 3) == 3 ? 3 : 0;
 }
 
+void vcpu__queue_flush(struct vcpu *vcpu, uint64_t va)
+{
+	if (vcpu->flush_pending && vcpu->flush_va != va)
+		va = (uint64_t)-1;  /* two different pages: flush everything */
+	vcpu->flush_pending = true;
+	vcpu->flush_va = va;
+}
+
+/*
+ * Write the guest state back. After a trap the vCPU sits in the monitor after its OUT
+ * (real CPL 0): by default the guest is resumed directly from the sync registers (the
+ * monitor's frame is abandoned; RSP0 is reset on every entry), or, with --resume iret,
+ * through the monitor's IRETQ to the edited frame.
+ *
+ * A queued TLB flush is done by handing KVM the (unchanged) CR3 with the sregs, which
+ * KVM treats as a CR3 load. Whether that drops the guest-TLB entries of a vCPU depends
+ * on the KVM backend; the nested backend shade is developed on honours a downgraded
+ * entry without any flush, so this cannot be checked there.
+ */
 void vcpu__store_state(struct vcpu *vcpu)
 {
 	struct gstate *g = &vcpu->g;
-	if (g->in_frame && !vcpu->vm->cfg.resume_iret) {
-		/* Resume the guest directly from the sync registers, not through IRETQ. */
-		g->gpr_dirty = g->seg_dirty = true;
-		g->in_frame = false;
-	}
 	struct kvm_run *run = vcpu->run;
 	struct kvm_regs *r = &run->s.regs.regs;
 	struct kvm_sregs *s = &run->s.regs.sregs;
 	uint64_t *gp = g->gpr;
+	bool iret = vcpu->vm->cfg.resume_iret;
 
-	if (g->gpr_dirty || g->seg_dirty) {
-		uint64_t mon_rsp = r->rsp, mon_rip = r->rip, mon_rflags = r->rflags;
+	if (g->in_frame && !iret)
+		g->gpr_dirty = g->seg_dirty = true;   /* the whole guest state goes to KVM */
+	if (vcpu->flush_pending) {
+		vcpu->flush_pending = false;
+		vcpu->stats.tlb_flushes++;
+		g->seg_dirty = true;                  /* CR3 is part of the sregs */
+	}
+
+	if (g->in_frame && iret) {
+		uint64_t *f = monitor__stack_ptr(&vcpu->vm->mon, vcpu->id, g->frame_va, MON_FRAME_SIZE);
+		f[MON_FRAME_RAX / 8] = gp[R_AX];
+		f[MON_FRAME_RIP / 8] = g->rip;
+		f[MON_FRAME_CS / 8] = g->seg[S_CS].selector;
+		f[MON_FRAME_RFLAGS / 8] = g->rflags;
+		f[MON_FRAME_RSP / 8] = gp[R_SP];
+		f[MON_FRAME_SS / 8] = g->seg[S_SS].selector;
+		/* every other register is live in the vCPU */
+		r->rcx = gp[R_CX]; r->rdx = gp[R_DX]; r->rbx = gp[R_BX]; r->rbp = gp[R_BP];
+		r->rsi = gp[R_SI]; r->rdi = gp[R_DI]; r->r8 = gp[R_8]; r->r9 = gp[R_9];
+		r->r10 = gp[R_10]; r->r11 = gp[R_11]; r->r12 = gp[R_12]; r->r13 = gp[R_13];
+		r->r14 = gp[R_14]; r->r15 = gp[R_15];
+		run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	} else if (g->gpr_dirty || g->seg_dirty) {
 		r->rax = gp[R_AX]; r->rcx = gp[R_CX]; r->rdx = gp[R_DX]; r->rbx = gp[R_BX];
 		r->rsp = gp[R_SP]; r->rbp = gp[R_BP]; r->rsi = gp[R_SI]; r->rdi = gp[R_DI];
 		r->r8 = gp[R_8]; r->r9 = gp[R_9]; r->r10 = gp[R_10]; r->r11 = gp[R_11];
 		r->r12 = gp[R_12]; r->r13 = gp[R_13]; r->r14 = gp[R_14]; r->r15 = gp[R_15];
 		r->rip = g->rip;
 		r->rflags = g->rflags;
-		if (g->in_frame && !!vcpu->vm->cfg.resume_iret) {
-			uint64_t *f = monitor__stack_ptr(&vcpu->vm->mon, vcpu->id, g->frame_va,
-							 MON_FRAME_SIZE);
-			f[MON_FRAME_RAX / 8] = gp[R_AX];
-			f[MON_FRAME_RIP / 8] = g->rip;
-			f[MON_FRAME_CS / 8] = g->seg[S_CS].selector;
-			f[MON_FRAME_RFLAGS / 8] = g->rflags;
-			f[MON_FRAME_RSP / 8] = gp[R_SP];
-			f[MON_FRAME_SS / 8] = g->seg[S_SS].selector;
-			/* The monitor resumes where it stopped and IRETQs to the frame. */
-			r->rsp = mon_rsp;
-			r->rip = mon_rip;
-			r->rflags = mon_rflags;
-		}
 		run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 	}
 	if (g->seg_dirty) {
 		s->es = g->seg[S_ES]; s->ds = g->seg[S_DS]; s->fs = g->seg[S_FS];
 		s->gs = g->seg[S_GS]; s->ldt = g->seg[S_LDTR];
-		if (!g->in_frame) {
+		if (!g->in_frame || !iret) {
 			s->cs = g->seg[S_CS];
 			s->ss = g->seg[S_SS];
 		}
 		memset(s->interrupt_bitmap, 0, sizeof(s->interrupt_bitmap));
 		run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
 	}
+	vcpu->last_cs = g->seg[S_CS];
+	vcpu->last_ss = g->seg[S_SS];
 	g->gpr_dirty = g->seg_dirty = false;
 }
 
@@ -209,6 +240,8 @@ int vcpu__reset_multiboot(struct vcpu *vcpu, uint32_t entry, uint32_t mbi)
 
 	sregs.cs = cs;
 	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = ds;
+	vcpu->last_cs = cs;
+	vcpu->last_ss = ds;
 	sregs.ldt = (struct kvm_segment){ .unusable = 1 };
 	sregs.tr = (struct kvm_segment){
 		.base = MON_CPU(vcpu->id) + MON_CPU_TSS, .limit = 103, .selector = MON_SEL_TSS,

@@ -25,9 +25,23 @@ struct vcpu {
 	struct vcpu_virt v;          /* what the guest programmed */
 	unsigned iopl;               /* the guest's own IOPL (the real one is compressed) */
 	struct gstate g;             /* the exit being handled */
+	/* CS/SS caches as last seen or loaded: a trap frame holds only the selectors, and
+	 * the descriptor table may have changed since the load (as on hardware). */
+	struct kvm_segment last_cs, last_ss;
 	bool halted;                 /* in HLT, waiting for an interrupt */
 	bool virq_in_flight;         /* MON_VEC_VIRQ injected, not yet taken */
 	bool shutdown;               /* triple fault */
+
+	/* A TLB flush the monitor must run before the guest resumes (-1: all). */
+	bool flush_pending;
+	uint64_t flush_va;
+
+	/* A write to a traced descriptor-table page, single-stepped with TF. */
+	struct {
+		bool active, guest_tf;
+		gfn_t gfn;
+	} step;
+	struct traced_range { uint64_t base; uint32_t limit; bool on; } traced_gdt, traced_ldt;
 
 	csh cs32, cs64;              /* capstone handles */
 	struct vcpu_stats stats;
@@ -46,6 +60,9 @@ void vcpu__wait(struct vcpu *vcpu);
 /* Load vcpu->g from the exit (frame or sync registers) and write it back. */
 void vcpu__load_state(struct vcpu *vcpu, bool from_frame);
 void vcpu__store_state(struct vcpu *vcpu);
+/* Ask for the real TLB entry of `va` (or all non-global entries, va = -1) to be flushed
+ * before the guest runs again: needed after a present shadow entry is downgraded. */
+void vcpu__queue_flush(struct vcpu *vcpu, uint64_t va);
 /* Rebuild the real CR0/CR4/EFER from the virtual ones and queue them to KVM. */
 void vcpu__sync_control_regs(struct vcpu *vcpu);
 
