@@ -11,7 +11,9 @@ trap__stubs:
 	.set vec, 0
 	.rept 256
 	.align 16
-	.if (vec == 8) || ((vec >= 10) && (vec <= 14)) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
+	/* vectors for which the CPU pushes an error code */
+	.if (vec == 8) || ((vec >= 10) && (vec <= 14)) || (vec == 17) || \
+	    (vec == 21) || (vec == 29) || (vec == 30)
 	.else
 	pushl $0
 	.endif

@@ -1,5 +1,6 @@
 /* pit.c: i8254 programming, counter latch, period waits and TSC calibration. */
 #include "pit.h"
+#include "clock.h"
 #include "x86.h"
 
 u16 pit__divisor(u32 hz)
@@ -27,10 +28,10 @@ u16 pit__latch(int channel)
 void pit__wait_periods(u32 n)
 {
 	u16 prev = pit__latch(0), cur;
-	u32 spins = 0;
+	u64 end = clock__deadline_ms(60 * (n + 1)); /* a period is at most 55 ms */
 
 	/* A down-counter that reads larger than before has reloaded: one period passed. */
-	while (n && spins++ < 50000000) {
+	while (n && !clock__expired(end)) {
 		cur = pit__latch(0);
 		if (cur > prev)
 			n--;
@@ -40,7 +41,7 @@ void pit__wait_periods(u32 n)
 
 u64 pit__calibrate_tsc(u32 ms)
 {
-	u32 count = PIT_HZ * ms / 1000, spins = 0;
+	u32 count = PIT_HZ * ms / 1000;
 	u8 p = inb(PORT_61);
 	u64 t0, t1;
 
@@ -52,7 +53,8 @@ u64 pit__calibrate_tsc(u32 ms)
 	outb(PORT_61, (p & (u8)~0x02) | 0x01);
 	t0 = rdtsc();
 	while (!(inb(PORT_61) & 0x20)) {
-		if (++spins > 100000000) {
+		/* Give up after 2^30 cycles (over 100 ms below 10 GHz). */
+		if (rdtsc() - t0 > (1ULL << 30)) {
 			outb(PORT_61, p & (u8)~0x03);
 			return 0;
 		}

@@ -20,7 +20,8 @@ u16 pit__divisor(u32 hz);
 void pit__start(int channel, int mode, u16 count);
 /* Counter latch command then read the latched count. */
 u16 pit__latch(int channel);
-/* Busy-wait for `n` complete channel-0 periods (counts wrap) without interrupts. */
+/* Busy-wait for `n` complete channel-0 periods (counts wrap) without interrupts;
+ * gives up after 60 ms per period. */
 void pit__wait_periods(u32 n);
 /* TSC ticks per second measured over `ms` (<= 50) milliseconds with the channel-2 gate;
  * 0 if channel 2's output never rose. */

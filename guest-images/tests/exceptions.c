@@ -352,7 +352,8 @@ static void check_user(void)
 	idt__set_present(0x43, false);
 	user__run(user_int_absent, 0, FL_FIXED);
 	idt__set_stub(0x43, GATE_INT32, 0);
-	trap__expect(VEC_NP, 0x43 * 8 + IDT_BIT, "INT 0x43 from ring 3, DPL3 gate absent: #NP(vector*8+2)");
+	trap__expect(VEC_NP, 0x43 * 8 + IDT_BIT,
+		     "INT 0x43 from ring 3, DPL3 gate absent: #NP(vector*8+2)");
 
 	user__run(user_int3_dpl0, 0, FL_FIXED);
 	trap__expect(VEC_GP, VEC_BP * 8 + IDT_BIT, "INT3 from ring 3 with a DPL0 #BP gate: #GP(3*8+2)");

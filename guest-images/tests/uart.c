@@ -10,6 +10,7 @@
  * interrupt. Loopback output must not reach the console, so results gathered with
  * the console muted are reported afterwards.
  */
+#include "clock.h"
 #include "desc.h"
 #include "pic.h"
 #include "pit.h"
@@ -24,7 +25,6 @@
 #define POLLED_LEN 6 /* "shade-" */
 #define IRQ4 4
 
-static u64 tsc_hz;
 static char rx[32];
 static volatile u32 rx_len, irqs, iir_ids, thre_irqs, iir_after_thre;
 
@@ -38,19 +38,27 @@ static void reg_write(u8 reg, u8 v)
 	outb((u16)(COM1 + reg), v);
 }
 
-static u64 deadline_ms(u32 ms)
+/* Wait for LSR bits; every LSR value read is ORed into *seen (reading clears OE). */
+static bool wait_lsr_seen(u8 bits, u32 ms, u8 *seen)
 {
-	return rdtsc() + tsc_hz * ms / 1000;
+	u64 end = clock__deadline_ms(ms);
+	u8 lsr;
+
+	for (;;) {
+		lsr = reg_read(UART_LSR);
+		*seen |= lsr;
+		if ((lsr & bits) == bits)
+			return true;
+		if (clock__expired(end))
+			return false;
+	}
 }
 
 static bool wait_lsr(u8 bits, u32 ms)
 {
-	u64 end = deadline_ms(ms);
+	u8 seen = 0;
 
-	while ((reg_read(UART_LSR) & bits) != bits)
-		if (rdtsc() > end)
-			return false;
-	return true;
+	return wait_lsr_seen(bits, ms, &seen);
 }
 
 /* IRQ4: note the IIR interrupt id, drain RBR, or acknowledge THRE by reading IIR. */
@@ -100,9 +108,9 @@ static void check_receive(void)
 	reg_write(UART_IER, 0x01); /* received data available */
 	pic__mask(IRQ4, false);
 	sti();
-	end = deadline_ms(10000);
-	while (rx_len < total && rdtsc() < end)
-		hlt();
+	end = clock__deadline_ms(10000);
+	while (rx_len < total && !clock__expired(end))
+		pause(); /* not HLT: input that never comes must not hang the guest */
 	cli();
 	reg_write(UART_IER, 0);
 	pic__mask(IRQ4, true);
@@ -174,8 +182,8 @@ static void loopback_tests(void)
 	wait_lsr(LSR_DR, 100);
 	wait_lsr(LSR_THRE, 100);
 	reg_write(UART_THR, 'C');
-	wait_lsr(LSR_TEMT, 100);
-	lb.lsr_ovr = reg_read(UART_LSR);
+	lb.lsr_ovr = 0;
+	wait_lsr_seen(LSR_TEMT, 100, &lb.lsr_ovr);
 	lb.lsr_after = reg_read(UART_LSR);
 	lb.c_ovr = reg_read(UART_RBR);
 
@@ -241,8 +249,8 @@ static void check_thre_irq(void)
 	pic__mask(IRQ4, false);
 	sti();
 	reg_write(UART_IER, 0x02); /* THR empty */
-	end = deadline_ms(1000);
-	while (!thre_irqs && rdtsc() < end)
+	end = clock__deadline_ms(1000);
+	while (!thre_irqs && !clock__expired(end))
 		pause();
 	cli();
 	reg_write(UART_IER, 0);
@@ -257,9 +265,7 @@ static void check_thre_irq(void)
 void test_main(void)
 {
 	test__begin("uart");
-	tsc_hz = pit__calibrate_tsc(50);
-	if (!tsc_hz)
-		tsc_hz = 3000000000ULL;
+	clock__tsc_hz(); /* calibrate (50 ms on PIT channel 2) before any timed wait */
 	check_receive();
 	check_registers();
 	check_loopback();

@@ -109,7 +109,11 @@ static int deliver_pm(struct vcpu *vcpu, unsigned vector, enum event_kind kind, 
 	if (new_cpl != 0 && new_cpl != 3)
 		return -EOPNOTSUPP;               /* guest rings 1 and 2 */
 
+	/* RF is pushed set only for faults (as the CPU reported them); a software or
+	 * external interrupt happens between instructions. */
 	uint32_t old_eflags = virt_eflags(vcpu);
+	if (kind != EV_EXCEPTION)
+		old_eflags &= ~(uint32_t)RFL_RF;
 	uint16_t old_cs = seg_virt_sel(g->seg[S_CS].selector);
 	uint32_t old_eip = (uint32_t)(g->rip + ((kind == EV_SOFTINT || kind == EV_SOFTEXC) ? insn_len : 0));
 	uint16_t old_ss = g->cpl == 0 ? seg_virt_sel(g->seg[S_SS].selector) : g->seg[S_SS].selector;

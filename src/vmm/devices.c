@@ -206,6 +206,23 @@ int devices__irq_ack(struct vm *vm)
 
 void devices__print_stats(struct vm *vm, FILE *f)
 {
-	(void)vm;
-	(void)f;
+	struct devices *d = vm->dev;
+	const char *n = vm->cfg.name;
+#define P(dev, field) fprintf(f, "%s.%s.%s %llu\n", n, #dev, #field, \
+			      (unsigned long long)d->dev.stats.field)
+	P(com1, tx_bytes); P(com1, rx_bytes); P(com1, loopback_bytes); P(com1, overruns);
+	P(com1, irq_raised);
+	P(pic, acks); P(pic, spurious); P(pic, eois);
+	for (unsigned i = 0; i < PIC_NR_IRQS; i++)
+		if (d->pic.stats.delivered[i])
+			fprintf(f, "%s.pic.delivered.irq%u %llu\n", n, i,
+				(unsigned long long)d->pic.stats.delivered[i]);
+	P(pit, edges); P(pit, missed); P(pit, loads); P(pit, latches); P(pit, readbacks);
+	P(rtc, reads); P(rtc, writes); P(rtc, irq_raised); P(rtc, periodic);
+	P(rtc, update_ended); P(rtc, alarm);
+	P(pci, cfg_reads); P(pci, cfg_writes); P(pci, absent_reads);
+#undef P
+	fprintf(f, "%s.pio.unclaimed_reads %llu\n%s.pio.unclaimed_writes %llu\n", n,
+		(unsigned long long)vm->pio.unclaimed_reads, n,
+		(unsigned long long)vm->pio.unclaimed_writes);
 }

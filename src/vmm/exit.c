@@ -210,6 +210,7 @@ done:
 	deliver_pending_irq(vcpu);
 	if (vcpu->shutdown)
 		vm__stop(vcpu->vm, 4, "guest triple fault (shutdown)");
+	vcpu->guest_if = vcpu->g.rflags & RFL_IF;
 	vcpu__store_state(vcpu);
 }
 
@@ -265,6 +266,7 @@ static void handle_internal_error(struct vcpu *vcpu)
 	}
 	if (vcpu->shutdown)
 		vm__stop(vcpu->vm, 4, "guest triple fault (shutdown)");
+	vcpu->guest_if = vcpu->g.rflags & RFL_IF;
 	vcpu__store_state(vcpu);
 }
 
@@ -272,6 +274,8 @@ void exit__handle(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 
+	/* Outside a trap the sync registers hold the guest's own RFLAGS. */
+	vcpu->guest_if = run->s.regs.regs.rflags & RFL_IF;
 	if (vcpu->vm->cfg.trace && run->exit_reason != KVM_EXIT_IO)
 		fprintf(stderr, "trace: exit %u at %#llx\n", run->exit_reason,
 			(unsigned long long)run->s.regs.regs.rip);
@@ -309,19 +313,26 @@ void exit__handle(struct vcpu *vcpu)
 	}
 }
 
+/*
+ * Before entering: if the interrupt controller has something, no virtual-interrupt
+ * vector is queued yet and the guest has IF set, queue MON_VEC_VIRQ; otherwise ask for
+ * an interrupt window. The guest's IF is taken from its own state (the trap frame or
+ * the sync registers), not from kvm_run's if_flag, and shade does not rely on KVM to
+ * hold the vector while IF is clear: a nested backend was seen to stale the flag, to
+ * deliver a queued vector with IF clear, and to skip the window exit after STI in
+ * compatibility mode (the next exit, at the latest the next device-timer kick, then
+ * delivers). The PIC is acknowledged only when the vector reaches the monitor.
+ */
 void exit__prepare_entry(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	struct vm *vm = vcpu->vm;
 
 	run->request_interrupt_window = 0;
-	if (vcpu->virq_in_flight || vcpu->step.active ||
-	    !devices__irq_pending(vm))
+	if (vcpu->virq_in_flight || vcpu->step.active || !devices__irq_pending(vm))
 		return;
-	if (run->ready_for_interrupt_injection && run->if_flag) {
-		if (kvm__interrupt(vcpu->fd, MON_VEC_VIRQ) == 0)
-			vcpu->virq_in_flight = true;
-	} else {
+	if (vcpu->guest_if && kvm__interrupt(vcpu->fd, MON_VEC_VIRQ) == 0)
+		vcpu->virq_in_flight = true;
+	else
 		run->request_interrupt_window = 1;
-	}
 }

@@ -30,6 +30,7 @@ struct vcpu {
 	struct kvm_segment last_cs, last_ss;
 	bool halted;                 /* in HLT, waiting for an interrupt */
 	bool virq_in_flight;         /* MON_VEC_VIRQ injected, not yet taken */
+	bool guest_if;               /* the guest's IF as of the last exit */
 	bool shutdown;               /* triple fault */
 
 	/* A TLB flush the monitor must run before the guest resumes (-1: all). */

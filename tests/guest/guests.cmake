@@ -1,0 +1,41 @@
+# guests.cmake: ctest entries for the bare-metal test guests of guest-images/tests.
+# Included from tests/CMakeLists.txt. Every guest runs twice, under shade and under
+# QEMU TCG, with the same image and the same checks (tests/guest/run-guest.sh);
+# the shade run skips (77) without /dev/kvm, the QEMU run without qemu-system-x86_64.
+# bench-traps is a benchmark, not a test: the bench scripts run it.
+
+set(SHADE_TEST_GUESTS privileged exceptions rings timer uart)
+
+# Bytes fed to COM1 (the uart guest checks them; keep in sync with UART_INPUT there).
+set(SHADE_GUEST_INPUT_uart "shade-uart-input\n")
+# Seconds per run; the timer guest measures ~7 s of RTC time by itself.
+set(SHADE_GUEST_TIMEOUT 120)
+# Guests that measure interrupt rates against the RTC: a VMM starved of CPU by
+# parallel tests loses ticks, so these run alone.
+set(SHADE_SERIAL_GUESTS timer)
+
+foreach(guest ${SHADE_TEST_GUESTS})
+  set(kernel ${PROJECT_BINARY_DIR}/guest-images/tests/${guest}.elf)
+  foreach(vmm shade qemu)
+    if(vmm STREQUAL "shade")
+      set(bin $<TARGET_FILE:shade>)
+    else()
+      set(bin -)
+    endif()
+    set(name guest.${guest}.${vmm})
+    add_test(NAME ${name}
+      COMMAND sh ${PROJECT_SOURCE_DIR}/tests/guest/run-guest.sh ${vmm} ${bin} ${kernel})
+    set(env "GUEST_TIMEOUT=${SHADE_GUEST_TIMEOUT}")
+    if(DEFINED SHADE_GUEST_INPUT_${guest})
+      list(APPEND env "GUEST_INPUT=${SHADE_GUEST_INPUT_${guest}}")
+    endif()
+    set_tests_properties(${name} PROPERTIES
+      ENVIRONMENT "${env}"
+      SKIP_RETURN_CODE 77
+      TIMEOUT 180
+      LABELS guest)
+    if(guest IN_LIST SHADE_SERIAL_GUESTS)
+      set_tests_properties(${name} PROPERTIES RUN_SERIAL TRUE)
+    endif()
+  endforeach()
+endforeach()
