@@ -3,8 +3,9 @@
  * trap__dispatch with a struct trap_frame. A vector with a handler installed by
  * trap__set_handler goes to it (it may edit the frame). Otherwise, if a test armed a
  * recovery address (TRAP_TRY), the trap is recorded in trap__last and execution
- * resumes at that address; anything else is reported as an unexpected trap and ends
- * the test run as failed.
+ * resumes at that address in the interrupted ring (TF cleared; CS forced to the
+ * kernel's after #DF, whose saved CS:EIP are undefined). Anything else is reported
+ * as an unexpected trap and ends the test run as failed. Works from ring 3 too.
  *
  *	trap__arm();
  *	asm volatile(TRAP_TRY("movw %w0, %%ds") : : "r"(sel) : "memory");
@@ -55,6 +56,7 @@ typedef void (*trap_handler_fn)(struct trap_frame *f);
 
 extern volatile u32 trap__resume; /* nonzero: resume address for the next trap */
 extern volatile u32 trap__insn;   /* address of the instruction under TRAP_TRY */
+extern volatile u32 trap__end;    /* just after it: the EIP a trap-class event pushes */
 extern volatile struct trap_record trap__last;
 
 /*
@@ -70,8 +72,6 @@ extern volatile struct trap_record trap__last;
 	"8001:\n\t" insn "\n"                                                  \
 	"8002:\n\t"                                                            \
 	"movl $0, trap__resume\n\t"
-/* Address just after the last TRAP_TRY body: the EIP a trap-class exception pushes. */
-extern volatile u32 trap__end;
 
 void trap__set_handler(int vec, trap_handler_fn fn);
 void trap__arm(void);

@@ -63,6 +63,9 @@ int emu_softint(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_io(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_flags(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 
+/* Single-step an unprivileged instruction in unicorn (ucstep.c). */
+int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf);
+
 /* A control-register write that changes the real CPU's CR0/CR4/EFER. */
 int emu_set_cr0(struct vcpu *vcpu, uint64_t val, struct xfault *xf);
 

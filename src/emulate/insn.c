@@ -279,6 +279,57 @@ static int dispatch(struct vcpu *vcpu, struct insn *in, struct xfault *xf)
 	}
 }
 
+static bool in_group(const cs_insn *ci, uint8_t grp)
+{
+	for (unsigned i = 0; i < ci->detail->groups_count; i++)
+		if (ci->detail->groups[i] == grp)
+			return true;
+	return false;
+}
+
+/*
+ * The checks the CPU makes before it executes an instruction that shade is about to run
+ * in software (unicorn knows none of them): device-not-available and undefined-opcode
+ * rules for x87/MMX/SSE (SDM vol. 3, 2.5 "CR0.EM/TS/MP", 13.1 "CR4.OSFXSR"), and
+ * alignment checking at CPL 3 with CR0.AM and EFLAGS.AC. Returns 1 with the fault.
+ */
+static int precheck(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
+{
+	const cs_x86 *x = in->x;
+	uint64_t cr0 = vcpu->v.cr0, cr4 = vcpu->v.cr4;
+	bool x87 = x->opcode[0] >= 0xd8 && x->opcode[0] <= 0xdf;
+	bool fwait = x->opcode[0] == 0x9b;
+	bool simd = in_group(in->ci, X86_GRP_MMX) || in_group(in->ci, X86_GRP_SSE1) ||
+		    in_group(in->ci, X86_GRP_SSE2) || in_group(in->ci, X86_GRP_SSE3) ||
+		    in_group(in->ci, X86_GRP_SSSE3) || in_group(in->ci, X86_GRP_SSE41) ||
+		    in_group(in->ci, X86_GRP_SSE42);
+	bool mmx = in_group(in->ci, X86_GRP_MMX);
+
+	if (x87 && (cr0 & (CR0_EM | CR0_TS)))
+		return xfault_set(xf, X86_NM, false, 0);
+	if (fwait && (cr0 & CR0_TS) && (cr0 & CR0_MP))
+		return xfault_set(xf, X86_NM, false, 0);
+	if (simd) {
+		if ((cr0 & CR0_EM) || (!mmx && !(cr4 & CR4_OSFXSR)))
+			return xfault_set(xf, X86_UD, false, 0);
+		if (cr0 & CR0_TS)
+			return xfault_set(xf, X86_NM, false, 0);
+	}
+	if (vcpu->g.cpl == 3 && (cr0 & CR0_AM) && (vcpu->g.rflags & RFL_AC)) {
+		for (unsigned i = 0; i < x->op_count; i++) {
+			const cs_x86_op *op = &x->operands[i];
+			enum seg_reg sr;
+			uint64_t off;
+			if (op->type != X86_OP_MEM || op->size < 2 || op->size > 8)
+				continue;
+			op_mem_addr(vcpu, in, op, &sr, &off);
+			if ((vcpu->g.seg[sr].base + off) & (op->size - 1))
+				return xfault_set(xf, X86_AC, true, 0);
+		}
+	}
+	return 0;
+}
+
 int emulate__insn(struct vcpu *vcpu, enum emu_cause cause, struct xfault *xf)
 {
 	struct gstate *g = &vcpu->g;
@@ -318,5 +369,18 @@ int emulate__insn(struct vcpu *vcpu, enum emu_cause cause, struct xfault *xf)
 		in.opsize = 8;
 	r = dispatch(vcpu, &in, xf);
 	cs_free(ci, 1);
+	/* What the backend could not run and shade does not emulate: unicorn runs it,
+	 * after the checks the CPU would have made. */
+	if (r == -ENOSYS && cause == EMU_CAUSE_KVM) {
+		cs_insn *again;
+		if (cs_disasm(h, code, n, g->rip, 1, &again) != 1)
+			return -ENOSYS;
+		in.ci = again;
+		in.x = &again->detail->x86;
+		r = precheck(vcpu, &in, xf);
+		cs_free(again, 1);
+		if (r == 0)
+			r = emu_unicorn_step(vcpu, xf);
+	}
 	return r;
 }

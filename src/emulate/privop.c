@@ -111,6 +111,14 @@ int emu_mov_dr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 		else if (n == 7)
 			val = (val & 0xffff2fffULL) | 0x400;
 		v->dr[n] = val;
+		if (n != 6) {
+			/* Breakpoints are the real CPU's job: the guest's linear addresses are
+			 * the real ones. GD stays virtual (the guest cannot reach real DRs). */
+			struct kvm_debugregs d = { .dr6 = 0xffff0ff0, .dr7 = v->dr[7] & ~BIT(13) };
+			memcpy(d.db, v->dr, sizeof(d.db));
+			if (kvm__set_debugregs(vcpu->fd, &d))
+				return -EIO;
+		}
 	} else {
 		reg_write(vcpu, dst->reg, v->dr[n]);
 	}

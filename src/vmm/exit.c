@@ -163,9 +163,10 @@ static void handle_trap(struct vcpu *vcpu, unsigned vec)
 	frame = monitor__stack_ptr(&vcpu->vm->mon, vcpu->id, vcpu->g.frame_va, MON_FRAME_SIZE);
 	uint32_t err = (uint32_t)frame[MON_FRAME_ERR / 8];
 	if (vcpu->vm->cfg.trace)
-		fprintf(stderr, "trace: trap vector %u error %#x at %04x:%08llx rflags %#llx cr2 %#llx\n", vec, err,
+		fprintf(stderr, "trace: trap vector %u error %#x at %04x:%08llx rflags %#llx cr2 %#llx real-cr0 %#llx\n", vec, err,
 			vcpu->g.seg[S_CS].selector, (unsigned long long)vcpu->g.rip,
-			(unsigned long long)vcpu->g.rflags, (unsigned long long)s->cr2);
+			(unsigned long long)vcpu->g.rflags, (unsigned long long)s->cr2,
+			(unsigned long long)s->cr0);
 	if ((vcpu->g.seg[S_CS].selector & 3) == 0) {
 		vm__stop(vcpu->vm, 4, "monitor fault: vector %u error %#x at %#llx (cr2 %#llx)", vec,
 			 err, (unsigned long long)vcpu->g.rip, (unsigned long long)s->cr2);
@@ -195,6 +196,18 @@ static void handle_trap(struct vcpu *vcpu, unsigned vec)
 	case X86_PF:
 		handle_page_fault(vcpu, s->cr2, err);
 		break;
+	case X86_DB: {
+		/* The guest's own #DB (TF or its breakpoints): DR6 as the CPU left it. */
+		struct kvm_debugregs d;
+		uint64_t status = 0;
+		if (kvm__get_debugregs(vcpu->fd, &d) == 0)
+			status = d.dr6 & 0x600f;
+		if (!(status & 0xf) && (vcpu->g.rflags & RFL_TF))
+			status |= BIT(14);   /* single step: BS */
+		vcpu->v.dr[6] = 0xffff0ff0ULL | status;
+		reflect(vcpu, vec, EV_EXCEPTION, false, 0);
+		break;
+	}
 	case X86_NMI:
 	case X86_DF:
 	case X86_MC:

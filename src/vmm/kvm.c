@@ -141,3 +141,13 @@ int kvm__interrupt(int vcpufd, unsigned vector)
 	struct kvm_interrupt irq = { .irq = vector };
 	return ioctl(vcpufd, KVM_INTERRUPT, &irq) < 0 ? -errno : 0;
 }
+
+int kvm__get_debugregs(int vcpufd, struct kvm_debugregs *d)
+{
+	return ioctl(vcpufd, KVM_GET_DEBUGREGS, d) < 0 ? -errno : 0;
+}
+
+int kvm__set_debugregs(int vcpufd, const struct kvm_debugregs *d)
+{
+	return ioctl(vcpufd, KVM_SET_DEBUGREGS, d) < 0 ? -errno : 0;
+}

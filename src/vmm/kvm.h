@@ -26,5 +26,7 @@ int kvm__set_cpuid(int vcpufd, struct kvm_cpuid2 *c);
 int kvm__get_msr(int vcpufd, uint32_t index, uint64_t *val);
 int kvm__set_msr(int vcpufd, uint32_t index, uint64_t val);
 int kvm__interrupt(int vcpufd, unsigned vector);
+int kvm__get_debugregs(int vcpufd, struct kvm_debugregs *d);
+int kvm__set_debugregs(int vcpufd, const struct kvm_debugregs *d);
 
 #endif

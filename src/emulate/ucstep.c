@@ -1,0 +1,133 @@
+/*
+ * ucstep.c: single-stepping one guest instruction in unicorn, for instructions that are
+ * not privileged but that the KVM backend could not execute (KVM_EXIT_INTERNAL_ERROR,
+ * emulation failure) and that shade does not emulate itself (BOUND, and whatever else a
+ * backend's interpreter lacks). The guest's general registers and flags go in, guest
+ * memory is mapped page by page on first touch (straight from the machine-memory pool,
+ * so writes land in guest memory), and an exception unicorn raises becomes the guest's.
+ *
+ * Limits (checked, never guessed): flat 32-bit segments only (every segment base 0),
+ * guest paging off, guest RAM only (an access outside it is refused, not emulated).
+ */
+#include <errno.h>
+#include <string.h>
+#include <unicorn/unicorn.h>
+
+#include "emu_internal.h"
+
+#define UC_MAX_PAGES 8
+
+struct ucctx {
+	struct vcpu *vcpu;
+	uint64_t mapped[UC_MAX_PAGES];
+	unsigned nmapped;
+	int vector;             /* exception raised, or -1 */
+	bool bad_access;
+	uint64_t written[4][2]; /* [addr, len] of writes, for traced pages */
+	unsigned nwritten;
+};
+
+static bool map_page(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+		     void *user)
+{
+	struct ucctx *c = user;
+	struct vm *vm = c->vcpu->vm;
+	uint64_t page = addr & PAGE_MASK;
+	int err = 0;
+	(void)type; (void)size; (void)value;
+
+	if (c->nmapped == UC_MAX_PAGES || page >= 0x100000000ULL ||
+	    !pmap__in_ram(&vm->pmap, GFN(page >> PAGE_SHIFT))) {
+		c->bad_access = true;
+		return false;
+	}
+	mfn_t f = pmap__touch(&vm->pmap, GFN(page >> PAGE_SHIFT), &err);
+	if (!mfn_valid(f) || uc_mem_map_ptr(uc, page, PAGE_SIZE, UC_PROT_ALL,
+					    pool__ptr(vm->pmap.pool, f)) != UC_ERR_OK) {
+		c->bad_access = true;
+		return false;
+	}
+	c->mapped[c->nmapped++] = page;
+	return true;
+}
+
+static void on_intr(uc_engine *uc, uint32_t intno, void *user)
+{
+	struct ucctx *c = user;
+	c->vector = (int)intno;
+	uc_emu_stop(uc);
+}
+
+static void on_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+		     void *user)
+{
+	struct ucctx *c = user;
+	(void)uc; (void)type; (void)value;
+	if (c->nwritten < ARRAY_SIZE(c->written)) {
+		c->written[c->nwritten][0] = addr;
+		c->written[c->nwritten][1] = (uint64_t)size;
+		c->nwritten++;
+	}
+}
+
+static const int uc_gprs[8] = { UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_EBX,
+				UC_X86_REG_ESP, UC_X86_REG_EBP, UC_X86_REG_ESI, UC_X86_REG_EDI };
+
+int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
+{
+	struct gstate *g = &vcpu->g;
+	struct ucctx c = { .vcpu = vcpu, .vector = -1 };
+	uc_engine *uc;
+	uc_hook h1, h2, h3;
+	int ret = 0;
+
+	if (gs_64bit(g) || !gs_32bit(g) || (vcpu->v.cr0 & CR0_PG))
+		return -ENOSYS;
+	for (unsigned s = S_ES; s <= S_GS; s++)
+		if (!g->seg[s].unusable && g->seg[s].base != 0)
+			return -ENOSYS;
+	if (uc_open(UC_ARCH_X86, UC_MODE_32, &uc) != UC_ERR_OK)
+		return -ENOMEM;
+	uc_hook_add(uc, &h1, UC_HOOK_MEM_UNMAPPED, (void *)map_page, &c, 1, 0);
+	uc_hook_add(uc, &h2, UC_HOOK_INTR, (void *)on_intr, &c, 1, 0);
+	uc_hook_add(uc, &h3, UC_HOOK_MEM_WRITE, (void *)on_write, &c, 1, 0);
+
+	for (unsigned i = 0; i < 8; i++) {
+		uint32_t v = (uint32_t)g->gpr[i];
+		uc_reg_write(uc, uc_gprs[i], &v);
+	}
+	uint32_t eip = (uint32_t)g->rip, eflags = (uint32_t)(g->rflags & 0x3f7fd7);
+	uc_reg_write(uc, UC_X86_REG_EFLAGS, &eflags);
+	uc_err e = uc_emu_start(uc, eip, 0xffffffffULL, 0, 1);
+	if (c.vector >= 0) {
+		/* A fault: the guest sees it at the instruction, registers untouched. */
+		vcpu->stats.emulated[EMU_OTHER]++;
+		ret = xfault_set(xf, (unsigned)c.vector, excp__has_error_code((unsigned)c.vector), 0);
+		goto out;
+	}
+	if (e != UC_ERR_OK || c.bad_access) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	for (unsigned i = 0; i < 8; i++) {
+		uint32_t v;
+		uc_reg_read(uc, uc_gprs[i], &v);
+		g->gpr[i] = v;
+	}
+	uc_reg_read(uc, UC_X86_REG_EIP, &eip);
+	uc_reg_read(uc, UC_X86_REG_EFLAGS, &eflags);
+	g->rip = eip;
+	/* Arithmetic flags, DF, AC and TF come from unicorn; IF and IOPL stay the guest's. */
+	uint64_t keep = RFL_IF | RFL_IOPL | RFL_VM | RFL_NT | RFL_RF;
+	g->rflags = (g->rflags & keep) | (eflags & ~keep) | RFL_FIXED;
+	g->gpr_dirty = true;
+	vcpu->stats.emulated[EMU_OTHER]++;
+	for (unsigned i = 0; i < c.nwritten; i++)
+		if (vcpu->vm->pmap.e[(c.written[i][0] & 0xffffffffULL) >> PAGE_SHIFT].flags & PPN_F_PT)
+			seg__guest_wrote(vcpu, c.written[i][0], (unsigned)c.written[i][1]);
+out:
+	for (unsigned i = 0; i < c.nmapped; i++)
+		uc_mem_unmap(uc, c.mapped[i], PAGE_SIZE);
+	uc_close(uc);
+	return ret;
+}
