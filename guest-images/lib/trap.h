@@ -60,18 +60,19 @@ extern volatile u32 trap__end;    /* just after it: the EIP a trap-class event p
 extern volatile struct trap_record trap__last;
 
 /*
- * TRAP_TRY(insn): asm text that arms recovery at the end of `insn` (a string of one
- * or more instructions; use %% for registers inside extended asm), records the
- * address of its first instruction in trap__insn, and disarms afterwards. A fault
- * reports EIP == trap__insn, a trap (INT n, INT3, INTO) EIP == trap__end.
+ * TRAP_TRY(insn): asm text (for extended asm only) that arms recovery at the end of
+ * `insn` (one or more instructions; use %% for registers), records the address of its
+ * first instruction in trap__insn, and disarms afterwards. A fault reports
+ * EIP == trap__insn, a trap (INT n, INT3, INTO) EIP == trap__end. Its own stores use
+ * SS, so `insn` may leave DS null or odd (restore it right after, still in the asm).
  */
 #define TRAP_TRY(insn)                                                         \
-	"movl $8002f, trap__resume\n\t"                                        \
-	"movl $8002f, trap__end\n\t"                                           \
-	"movl $8001f, trap__insn\n"                                            \
+	"movl $8002f, %%ss:trap__resume\n\t"                                   \
+	"movl $8002f, %%ss:trap__end\n\t"                                      \
+	"movl $8001f, %%ss:trap__insn\n"                                       \
 	"8001:\n\t" insn "\n"                                                  \
 	"8002:\n\t"                                                            \
-	"movl $0, trap__resume\n\t"
+	"movl $0, %%ss:trap__resume\n\t"
 
 void trap__set_handler(int vec, trap_handler_fn fn);
 void trap__arm(void);

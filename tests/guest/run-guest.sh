@@ -8,6 +8,12 @@
 # GUEST_CMDLINE (kernel command line), GUEST_EXPECT_STATUS (exit status, default 1: the
 # guest wrote 0 to the isa-debug-exit port 0xf4).
 #
+# GUEST_PVM_GAPS: for `shade` runs on the nested kvm_pvm backend only, a regular
+# expression naming checks that fail there because that backend's interpreter does not
+# implement something (see docs/architecture.md, "Backend gaps"). On kvm_pvm the run then
+# passes only if exactly the checks it names fail (a gap that closes fails the test, so
+# the entry gets removed); on any other host every check must pass.
+#
 # A guest passes when (a) the VMM's exit status is GUEST_EXPECT_STATUS, and (b) its serial
 # output ends its report with "shade-test: N passed, 0 failed" with N > 0. Both peers run
 # the same image with the same checks: that is what shows the guests are written for bare
@@ -52,11 +58,25 @@ if [ "$status" -eq 124 ]; then
 	echo "FAIL: $mode timed out after ${timeout_s}s"
 	exit 1
 fi
+summary=$(grep -a 'shade-test: [0-9]* passed, [0-9]* failed' "$out" | tail -n 1)
+if [ "$mode" = shade ] && [ -n "${GUEST_PVM_GAPS:-}" ] && [ -d /sys/module/kvm_pvm ]; then
+	failed=$(grep -a '^not ok' "$out")
+	unexpected=$(printf '%s\n' "$failed" | grep -Ev -- "$GUEST_PVM_GAPS" | grep -c .)
+	gaps=$(printf '%s\n' "$failed" | grep -Ec -- "$GUEST_PVM_GAPS")
+	if [ "$unexpected" -eq 0 ] && [ "$gaps" -gt 0 ] && [ "$status" -eq 3 ]; then
+		echo "PASS: $mode: $summary ($gaps known kvm_pvm backend gap(s): $GUEST_PVM_GAPS)"
+		exit 0
+	fi
+	if [ "$gaps" -eq 0 ] && [ "$unexpected" -eq 0 ]; then
+		echo "FAIL: $mode: the known kvm_pvm gap '$GUEST_PVM_GAPS' no longer fails: remove it"
+		exit 1
+	fi
+fi
 if [ "$status" -ne "$expect" ]; then
 	echo "FAIL: $mode exited with status $status, expected $expect"
 	exit 1
 fi
-summary=$(grep -a 'shade-test: [0-9]* passed, [0-9]* failed' "$out" | tail -n 1)
+
 case $summary in
 *"shade-test: 0 passed"*|"")
 	echo "FAIL: no test report from the guest"
