@@ -4,7 +4,8 @@
  *   cr0-write, cr3-write   MOV to CR0/CR3 with the current value
  *   invlpg                 INVLPG (paging is off: architecturally harmless)
  *   hlt-wakeup             HLT woken by a 1000 Hz PIT IRQ0 (per wake-up; includes the
- *                          wait for the tick, so compare with the period printed)
+ *                          wait for the tick, so compare with the period printed);
+ *                          iterations / 50 wake-ups, at least 20
  *   out-80, in-80          port I/O to the POST port 0x80
  *   int-ring0              INT n to a ring-0 gate whose handler only IRETs
  *   int80-user             INT 0x80 ring 3 -> ring 0 -> IRET to ring 3
@@ -14,7 +15,8 @@
  * One line per kind: "bench: KIND iterations=N cycles_per_op=C ns_per_op=X.Y", ns
  * from the TSC frequency of CPUID 0x15/0x16 when given, else calibrated against PIT
  * channel 2 for 50 ms. The checks only say that every measurement completed.
- * The iteration count can be set with the kernel command line "iterations=N".
+ * The iteration count can be set with the kernel command line "iterations=N", and the
+ * kinds measured with "kinds=a,b,c" (default: all).
  */
 #include "cpu.h"
 #include "desc.h"
@@ -27,9 +29,10 @@
 #include "x86.h"
 
 #define DEFAULT_ITERATIONS 10000
-#define HLT_WAKEUPS 200
+#define HLT_PER_ITERATIONS 50   /* HLT wake-ups are 1 ms each: iterations / 50 of them */
 
 static u32 iterations = DEFAULT_ITERATIONS;
+static const char *only;   /* "kinds=" list from the command line, or NULL for all */
 static u64 tsc_hz;
 volatile u32 bench_ticks;
 
@@ -66,7 +69,10 @@ static void report(const char *kind, u32 n, u64 cycles)
 #define BENCH_LOOP(kind, n, body)                                              \
 	do {                                                                   \
 		u32 i_;                                                        \
-		u64 t0_ = rdtsc();                                             \
+		u64 t0_;                                                       \
+		if (!wanted(kind))                                             \
+			break;                                                 \
+		t0_ = rdtsc();                                                 \
 		for (i_ = 0; i_ < (n); i_++) {                                 \
 			body;                                                  \
 		}                                                              \
@@ -111,33 +117,67 @@ static void tsc_frequency(void)
 	test__ok(tsc_hz > 1000000, "TSC frequency known (%llu Hz)", tsc_hz);
 }
 
-/* "iterations=N" on the multiboot command line (info flag bit 2, field at +16). */
-static void parse_cmdline(void)
+/* Where "key" starts a word of the multiboot command line (info flag bit 2, field at
+ * +16), the text after it; NULL if absent. */
+static const char *cmdline_value(const char *key)
 {
 	const u32 *mbi = (const u32 *)(uintptr_t)boot__mbi;
-	const char *p, *key = "iterations=";
-	u32 v = 0;
+	const char *p;
 	int k;
 
 	if (!mbi || !(mbi[0] & (1u << 2)) || !mbi[4])
-		return;
+		return 0;
 	for (p = (const char *)(uintptr_t)mbi[4]; *p; p++) {
+		if (p != (const char *)(uintptr_t)mbi[4] && p[-1] != ' ')
+			continue;
 		for (k = 0; key[k] && p[k] == key[k]; k++)
 			;
-		if (key[k])
-			continue;
-		for (p += k; *p >= '0' && *p <= '9'; p++)
-			v = v * 10 + (u32)(*p - '0');
-		if (v)
-			iterations = v;
-		return;
+		if (!key[k])
+			return p + k;
 	}
+	return 0;
+}
+
+static void parse_cmdline(void)
+{
+	const char *p = cmdline_value("iterations=");
+	u32 v = 0;
+
+	for (; p && *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (u32)(*p - '0');
+	if (v)
+		iterations = v;
+	only = cmdline_value("kinds=");
+}
+
+/* Whether KIND is in the "kinds=" list (comma separated, ended by a space). */
+static int wanted(const char *kind)
+{
+	const char *p = only;
+	int k;
+
+	if (!p)
+		return 1;
+	while (*p && *p != ' ') {
+		for (k = 0; kind[k] && p[k] == kind[k]; k++)
+			;
+		if (!kind[k] && (p[k] == ',' || p[k] == ' ' || !p[k]))
+			return 1;
+		while (*p && *p != ',' && *p != ' ')
+			p++;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
 }
 
 static void bench_hlt(void)
 {
-	u32 period = pit__divisor(1000), n;
+	u32 period = pit__divisor(1000), n, wakeups = iterations / HLT_PER_ITERATIONS;
 	u64 t0, t1;
+
+	if (wakeups < 20)
+		wakeups = 20;
 
 	idt__set(PIC_MASTER_BASE, (u32)(uintptr_t)bench_irq0, SEL_KCODE, GATE_P | GATE_INT32);
 	pit__start(0, PIT_MODE_RATE, (u16)period);
@@ -145,7 +185,7 @@ static void bench_hlt(void)
 	sti_hlt(); /* line up with a tick */
 	bench_ticks = 0;
 	t0 = rdtsc();
-	for (n = 0; n < HLT_WAKEUPS; n++)
+	for (n = 0; n < wakeups; n++)
 		asm volatile("hlt" : : : "memory");
 	t1 = rdtsc();
 	cli();
@@ -153,7 +193,7 @@ static void bench_hlt(void)
 	printf("# hlt-wakeup: PIT period %u ticks = %llu TSC cycles\n", period,
 	       tsc_hz * period / PIT_HZ);
 	report("hlt-wakeup", n, t1 - t0);
-	test__ok(bench_ticks >= HLT_WAKEUPS, "hlt-wakeup: every HLT woken by IRQ0 (%u ticks)",
+	test__ok(bench_ticks >= wakeups, "hlt-wakeup: every HLT woken by IRQ0 (%u ticks)",
 		 bench_ticks);
 	idt__set_stub(PIC_MASTER_BASE, GATE_INT32, 0);
 }
@@ -186,10 +226,13 @@ void test_main(void)
 	idt__set_stub(VEC_GP, GATE_INT32, 0);
 	printf("# gp-reflect: DS afterwards 0x%x\n", read_ds());
 
-	user__init();
-	idt__set(0x80, (u32)(uintptr_t)bench_iret, SEL_KCODE, GATE_P | GATE_DPL(3) | GATE_INT32);
-	n = user__run(user_int80_loop, iterations, FL_FIXED);
-	report("int80-user", n, user_cycles);
-
-	bench_hlt();
+	if (wanted("int80-user")) {
+		user__init();
+		idt__set(0x80, (u32)(uintptr_t)bench_iret, SEL_KCODE,
+			 GATE_P | GATE_DPL(3) | GATE_INT32);
+		n = user__run(user_int80_loop, iterations, FL_FIXED);
+		report("int80-user", n, user_cycles);
+	}
+	if (wanted("hlt-wakeup"))
+		bench_hlt();
 }

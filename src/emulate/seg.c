@@ -235,8 +235,10 @@ int seg__load(struct vcpu *vcpu, enum seg_reg reg, uint16_t sel, struct xfault *
 load:
 	/* The real cache: compressed DPL, real RPL. */
 	if (!s.unusable) {
+		/* Data registers keep the guest's selector as a native load would (RPL 0
+		 * is fine at real CPL 1); SS must carry the real CPL. */
 		uint64_t real = seg__compress(seg__encode(&s), virt_long_mode(&vcpu->v));
-		seg__decode(real, seg_real_sel(sel), &s);
+		seg__decode(real, sel, &s);
 		if (reg == S_SS)
 			s.selector = (uint16_t)((sel & ~3u) | (cpl == 0 ? 1 : 3));
 	}
