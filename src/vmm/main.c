@@ -47,7 +47,6 @@ static const char usage_run[] =
 	"      --baseline       run the guest directly at CPL0 under KVM, without\n"
 	"                       deprivileging, monitor or shadow tables (for comparisons)\n"
 	"      --stats          print per-vCPU counters (exits, traps, emulation) at exit\n"
-	"      --audit          check shadow-paging invariants after every operation\n"
 	"      --trace          log every trap and non-I/O exit to stderr\n"
 	"      --resume MODE    how a trap returns to the guest: 'direct' (default: KVM's\n"
 	"                       registers are rewritten) or 'iret' (the monitor's IRETQ;\n"
@@ -105,7 +104,6 @@ static int cmd_run(int argc, char **argv)
 		{ "machine-mem", required_argument, 0, 'P' },
 		{ "baseline", no_argument, 0, 'B' },
 		{ "stats", no_argument, 0, 'S' },
-		{ "audit", no_argument, 0, 'A' },
 		{ "trace", no_argument, 0, 'T' },
 		{ "resume", required_argument, 0, 'R' },
 		{ "help", no_argument, 0, 'h' },
@@ -137,7 +135,6 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'B': cfg.baseline = true; break;
 		case 'S': cfg.stats = true; break;
-		case 'A': cfg.audit = true; break;
 		case 'T': cfg.trace = true; break;
 		case 'R':
 			if (strcmp(optarg, "iret") && strcmp(optarg, "direct"))

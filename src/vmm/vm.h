@@ -34,7 +34,6 @@ struct vm_config {
 	uint64_t mem_bytes;
 	bool baseline;          /* run the guest at real CPL0, no deprivileging */
 	bool stats;
-	bool audit;
 	bool trace;             /* log every trap and exit to stderr */
 	/*
 	 * How a trap returns to the guest: through the monitor's IRETQ (no register

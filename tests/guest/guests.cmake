@@ -2,9 +2,11 @@
 # Included from tests/CMakeLists.txt. Every guest runs twice, under shade and under
 # QEMU TCG, with the same image and the same checks (tests/guest/run-guest.sh);
 # the shade run skips (77) without /dev/kvm, the QEMU run without qemu-system-x86_64.
-# bench-traps is a benchmark, not a test: the bench scripts run it.
+# bench-traps is a benchmark (bench/run-traps.sh); here it runs briefly, for its checks
+# that every kind of trap completes under both peers.
 
-set(SHADE_TEST_GUESTS privileged exceptions rings timer uart)
+set(SHADE_TEST_GUESTS privileged exceptions rings timer uart bench-traps)
+set(SHADE_GUEST_CMDLINE_bench-traps "iterations=200")
 
 # Bytes fed to COM1 (the uart guest checks them; keep in sync with UART_INPUT there).
 set(SHADE_GUEST_INPUT_uart "shade-uart-input\n")
@@ -17,7 +19,7 @@ set(SHADE_GUEST_PVM_GAPS_exceptions "misaligned load at CPL3 with AM=AC=1")
 set(SHADE_GUEST_TIMEOUT 120)
 # Guests that measure interrupt rates against the RTC: a VMM starved of CPU by
 # parallel tests loses ticks, so these run alone.
-set(SHADE_SERIAL_GUESTS timer)
+set(SHADE_SERIAL_GUESTS timer bench-traps)
 
 foreach(guest ${SHADE_TEST_GUESTS})
   set(kernel ${PROJECT_BINARY_DIR}/guest-images/tests/${guest}.elf)
@@ -31,6 +33,9 @@ foreach(guest ${SHADE_TEST_GUESTS})
     add_test(NAME ${name}
       COMMAND sh ${PROJECT_SOURCE_DIR}/tests/guest/run-guest.sh ${vmm} ${bin} ${kernel})
     set(env "GUEST_TIMEOUT=${SHADE_GUEST_TIMEOUT}")
+    if(DEFINED SHADE_GUEST_CMDLINE_${guest})
+      list(APPEND env "GUEST_CMDLINE=${SHADE_GUEST_CMDLINE_${guest}}")
+    endif()
     if(DEFINED SHADE_GUEST_INPUT_${guest})
       list(APPEND env "GUEST_INPUT=${SHADE_GUEST_INPUT_${guest}}")
     endif()

@@ -1,0 +1,319 @@
+/*
+ * test_exit.c: the exit handler and emulator driven with fabricated exits, no /dev/kvm:
+ * a real machine-memory pool, pmap, monitor and devices, a guest GDT/IDT/TSS written
+ * into guest memory, and a struct kvm_run filled as KVM would leave it after the
+ * monitor's OUT (a trap) or after an emulation failure. Each test checks the state the
+ * handler leaves for the next entry (sync registers, guest memory, virtual CPU).
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "devices.h"
+#include "emulate.h"
+#include "exit.h"
+#include "physmap.h"
+#include "seg.h"
+#include "vcpu.h"
+
+#define GDT 0x1000
+#define IDT 0x2000
+#define TSS 0x2800
+#define CODE 0x3000
+#define GP_HANDLER 0x4000
+#define INT81_HANDLER 0x4100
+#define KSTACK 0x9000
+#define USTACK 0x8000
+
+static struct host host;
+static struct vm vm;
+static struct vcpu vcpu;
+static struct kvm_run *run;
+
+static uint64_t desc(uint32_t base, uint32_t limit, unsigned access, unsigned flags)
+{
+	return (limit & 0xffff) | ((uint64_t)(base & 0xffffff) << 16) | ((uint64_t)access << 40) |
+	       ((uint64_t)((limit >> 16) & 0xf) << 48) | ((uint64_t)flags << 52) |
+	       ((uint64_t)(base >> 24) << 56);
+}
+
+static uint64_t gate(uint32_t off, uint16_t sel, unsigned dpl)
+{
+	return (off & 0xffff) | ((uint64_t)sel << 16) | ((uint64_t)(0x8e | dpl << 5) << 40) |
+	       ((uint64_t)(off >> 16) << 48);
+}
+
+static void poke(uint64_t gpa, const void *p, size_t n)
+{
+	ck_assert_int_eq(pmap__write(&vm.pmap, GPA(gpa), p, n), 0);
+}
+
+static uint32_t peek32(uint64_t gpa)
+{
+	uint32_t v;
+	ck_assert_int_eq(pmap__read(&vm.pmap, GPA(gpa), &v, 4), 0);
+	return v;
+}
+
+static void setup(void)
+{
+	ck_assert_int_eq(pool__init(&host.pool, 64ULL << 20), 0);
+	memset(&vm, 0, sizeof(vm));
+	vm.host = &host;
+	vm.fd = -1;
+	vm.clock = vclock_host;
+	vm.cfg.name = "t";
+	vm.cfg.mem_bytes = 16ULL << 20;
+	vm.cfg.console_in = -1;
+	vm.cfg.console_out = open("/dev/null", O_WRONLY);
+	ck_assert_int_eq(pmap__init(&vm.pmap, &host.pool, vm.cfg.mem_bytes), 0);
+	ck_assert_int_eq(monitor__init(&vm.mon, &host.pool, 1), 0);
+	ck_assert_int_eq(physmap__init(&vm), 0);
+	bus__init(&vm.pio, "pio");
+	bus__init(&vm.mmio, "mmio");
+	ck_assert_int_eq(devices__init(&vm), 0);
+
+	memset(&vcpu, 0, sizeof(vcpu));
+	vcpu.vm = &vm;
+	vcpu.fd = -1;
+	run = calloc(1, 8192);
+	vcpu.run = run;
+	ck_assert_int_eq(emulate__init(&vcpu), 0);
+	vm.vcpu[0] = &vcpu;
+	vm.nvcpus = 1;
+
+	/* The guest's tables: flat ring-0 and ring-3 code/data, a 32-bit TSS. */
+	uint64_t gdt[6] = {
+		0,
+		desc(0, 0xfffff, 0x9b, 0xc), desc(0, 0xfffff, 0x93, 0xc),
+		desc(0, 0xfffff, 0xfb, 0xc), desc(0, 0xfffff, 0xf3, 0xc),
+		desc(TSS, 0x67, 0x89, 0),
+	};
+	poke(GDT, gdt, sizeof(gdt));
+	uint32_t tss[26] = { 0 };
+	tss[1] = KSTACK;         /* ESP0 */
+	tss[2] = 0x10;           /* SS0 */
+	poke(TSS, tss, sizeof(tss));
+	uint64_t idt[256] = { 0 };
+	idt[13] = gate(GP_HANDLER, 0x08, 0);
+	idt[0x81] = gate(INT81_HANDLER, 0x08, 0);
+	poke(IDT, idt, sizeof(idt));
+
+	vcpu.v.cr0 = CR0_PE | CR0_ET;
+	vcpu.v.gdtr = (struct dtr){ GDT, sizeof(gdt) - 1 };
+	vcpu.v.idtr = (struct dtr){ IDT, sizeof(idt) - 1 };
+	vcpu.v.ldtr.unusable = 1;
+	seg__decode(gdt[5] | (2ULL << 40), 0x28, &vcpu.v.tr);
+	ck_assert_int_eq(seg__mirror_gdt(&vcpu), 0);
+}
+
+static void teardown(void)
+{
+	emulate__exit(&vcpu);
+	free(run);
+	devices__exit(&vm);
+	physmap__exit(&vm);
+	monitor__exit(&vm.mon);
+	pmap__exit(&vm.pmap);
+	close(vm.cfg.console_out);
+	pool__exit(&host.pool);
+}
+
+static struct kvm_segment real_seg(uint16_t sel)
+{
+	struct kvm_segment s;
+	seg__decode(*monitor__gdt_entry(&vm.mon, 0, sel >> 3), sel, &s);
+	s.present = 1;
+	return s;
+}
+
+/* The guest at CS:EIP took `vec` (error `err`): what KVM shows after the stub's OUT. */
+static void trap(unsigned vec, uint32_t err, uint32_t eip, unsigned cpl, uint32_t eflags,
+		 uint32_t esp)
+{
+	uint16_t cs = cpl ? 0x1b : 0x09, ss = cpl ? 0x23 : 0x11;
+	uint64_t frame = MON_CPU(0) + MON_CPU_STACK_TOP - MON_FRAME_SIZE;
+	uint64_t *f = monitor__stack_ptr(&vm.mon, 0, frame, MON_FRAME_SIZE);
+	f[MON_FRAME_RAX / 8] = run->s.regs.regs.rax;
+	f[MON_FRAME_VEC / 8] = vec;
+	f[MON_FRAME_ERR / 8] = err;
+	f[MON_FRAME_RIP / 8] = eip;
+	f[MON_FRAME_CS / 8] = cs;
+	f[MON_FRAME_RFLAGS / 8] = eflags;
+	f[MON_FRAME_RSP / 8] = esp;
+	f[MON_FRAME_SS / 8] = ss;
+	vcpu.last_cs = real_seg(cs);
+	vcpu.last_ss = real_seg(ss);
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = KVM_EXIT_IO_OUT;
+	run->io.size = 1;
+	run->io.port = MON_PORT;
+	run->io.count = 1;
+	run->io.data_offset = 4096;
+	((uint8_t *)run)[4096] = (uint8_t)vec;
+	run->s.regs.regs.rsp = frame;
+	run->s.regs.sregs.cs = (struct kvm_segment){ .selector = MON_SEL_CS, .present = 1, .l = 1 };
+	struct kvm_segment ds = real_seg(cpl ? 0x23 : 0x10);
+	run->s.regs.sregs.ds = run->s.regs.sregs.es = ds;
+	run->s.regs.sregs.fs = run->s.regs.sregs.gs = ds;
+	run->kvm_dirty_regs = 0;
+}
+
+START_TEST(mov_cr0_is_emulated_at_guest_ring0)
+{
+	static const uint8_t insn[] = { 0x0f, 0x22, 0xc0 };  /* mov %eax, %cr0 */
+	poke(CODE, insn, sizeof(insn));
+	run->s.regs.regs.rax = CR0_PE | CR0_ET | CR0_TS;
+	trap(X86_GP, 0, CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+	exit__handle(&vcpu);
+	ck_assert(!atomic_load(&vm.stop));
+	ck_assert_uint_eq(vcpu.v.cr0, CR0_PE | CR0_ET | CR0_TS);
+	ck_assert_uint_eq(run->s.regs.regs.rip, CODE + 3);
+	ck_assert(run->s.regs.sregs.cr0 & CR0_TS);     /* the real CR0 follows TS */
+	ck_assert(run->s.regs.sregs.cr0 & CR0_PG);     /* and stays in long mode */
+	ck_assert(run->kvm_dirty_regs & KVM_SYNC_X86_REGS);
+	ck_assert_uint_eq(vcpu.stats.emulated[EMU_MOV_CR], 1);
+}
+END_TEST
+
+START_TEST(mov_cr0_from_ring3_is_the_guests_gp)
+{
+	static const uint8_t insn[] = { 0x0f, 0x22, 0xc0 };
+	poke(CODE, insn, sizeof(insn));
+	trap(X86_GP, 0, CODE, 3, RFL_FIXED | RFL_IF, USTACK);
+	exit__handle(&vcpu);
+	ck_assert(!atomic_load(&vm.stop));
+	ck_assert_uint_eq(vcpu.v.cr0, CR0_PE | CR0_ET);
+	/* Delivered through IDT[13] on the TSS's ring-0 stack, frame as hardware builds it. */
+	ck_assert_uint_eq(run->s.regs.regs.rip, GP_HANDLER);
+	ck_assert_uint_eq(run->s.regs.sregs.cs.selector, 0x09);
+	ck_assert_uint_eq(run->s.regs.sregs.ss.selector, 0x11);
+	uint32_t sp = (uint32_t)run->s.regs.regs.rsp;
+	ck_assert_uint_eq(sp, KSTACK - 24);
+	ck_assert_uint_eq(peek32(sp), 0);                   /* error code */
+	ck_assert_uint_eq(peek32(sp + 4), CODE);            /* faulting EIP */
+	ck_assert_uint_eq(peek32(sp + 8), 0x1b);            /* user CS */
+	ck_assert_uint_eq(peek32(sp + 12) & (RFL_IF | RFL_IOPL), RFL_IF);  /* its own IOPL 0 */
+	ck_assert_uint_eq(peek32(sp + 16), USTACK);
+	ck_assert_uint_eq(peek32(sp + 20), 0x23);
+	ck_assert_uint_eq(run->s.regs.regs.rflags & RFL_IF, 0);  /* interrupt gate */
+	ck_assert_uint_eq((run->s.regs.regs.rflags & RFL_IOPL) >> 12, 1); /* kernel: real IOPL 1 */
+}
+END_TEST
+
+START_TEST(int_n_checks_the_gate_dpl)
+{
+	static const uint8_t insn[] = { 0xcd, 0x81 };  /* int $0x81, DPL 0 gate */
+	poke(CODE, insn, sizeof(insn));
+	/* From ring 0 the gate is taken, returning after the INT. */
+	trap(X86_GP, 0x81 * 8 + 2, CODE, 0, RFL_FIXED | RFL_IF | (1 << 12), KSTACK);
+	exit__handle(&vcpu);
+	ck_assert_uint_eq(run->s.regs.regs.rip, INT81_HANDLER);
+	ck_assert_uint_eq(peek32((uint32_t)run->s.regs.regs.rsp), CODE + 2);
+	ck_assert_uint_eq(peek32((uint32_t)run->s.regs.regs.rsp + 4), 0x08);  /* virtual CS */
+	/* From ring 3 it is #GP(vector * 8 + 2), delivered to IDT[13]. */
+	trap(X86_UD, 0, CODE, 3, RFL_FIXED | RFL_IF, USTACK);
+	exit__handle(&vcpu);
+	ck_assert_uint_eq(run->s.regs.regs.rip, GP_HANDLER);
+	ck_assert_uint_eq(peek32((uint32_t)run->s.regs.regs.rsp), 0x81 * 8 + 2);
+	ck_assert_uint_eq(peek32((uint32_t)run->s.regs.regs.rsp + 4), CODE);
+}
+END_TEST
+
+START_TEST(iret_to_ring3_restores_the_outer_frame)
+{
+	static const uint8_t insn[] = { 0xcf };  /* iret */
+	poke(CODE, insn, sizeof(insn));
+	uint32_t frame[5] = { 0x5000, 0x1b, RFL_FIXED | RFL_IF | RFL_CF, USTACK, 0x23 };
+	poke(KSTACK - 20, frame, sizeof(frame));
+	trap(X86_GP, 0, CODE, 0, RFL_FIXED | (1 << 12), KSTACK - 20);
+	exit__handle(&vcpu);
+	ck_assert(!atomic_load(&vm.stop));
+	ck_assert_uint_eq(run->s.regs.regs.rip, 0x5000);
+	ck_assert_uint_eq(run->s.regs.sregs.cs.selector, 0x1b);
+	ck_assert_uint_eq(run->s.regs.sregs.cs.dpl, 3);
+	ck_assert_uint_eq(run->s.regs.sregs.ss.selector, 0x23);
+	ck_assert_uint_eq(run->s.regs.regs.rsp, USTACK);
+	ck_assert_uint_eq(run->s.regs.regs.rflags & (RFL_IF | RFL_CF), RFL_IF | RFL_CF);
+	ck_assert_uint_eq(run->s.regs.regs.rflags & RFL_IOPL, 0);  /* user: real IOPL 0 */
+}
+END_TEST
+
+START_TEST(unreachable_handler_is_a_triple_fault)
+{
+	static const uint8_t insn[] = { 0x0f, 0x0b };  /* ud2 */
+	poke(CODE, insn, sizeof(insn));
+	vcpu.v.idtr.limit = 0;                           /* every delivery faults */
+	trap(X86_UD, 0, CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+	exit__handle(&vcpu);
+	ck_assert(atomic_load(&vm.stop));
+	ck_assert_int_eq(vm.exit_status, 4);
+	ck_assert_ptr_nonnull(strstr(vm.stop_reason, "triple fault"));
+	ck_assert_uint_eq(vcpu.stats.reflected[X86_DF], 1);   /* #UD -> #GP -> #DF -> shutdown */
+}
+END_TEST
+
+START_TEST(first_touch_is_a_hidden_fault)
+{
+	trap(X86_PF, 0x2, CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+	run->s.regs.sregs.cr2 = 0x7123;
+	exit__handle(&vcpu);
+	ck_assert(!atomic_load(&vm.stop));
+	ck_assert_uint_eq(vcpu.stats.hidden_faults, 1);
+	uint64_t *pte = ptab__pte(&vm.physmap, 0x7000, false);
+	ck_assert_ptr_nonnull(pte);
+	ck_assert(*pte & PTE_P);
+	ck_assert_uint_eq(pte_mfn(*pte).v, pmap__lookup(&vm.pmap, GFN(7)).v);
+	ck_assert_uint_eq(run->s.regs.regs.rip, CODE);   /* the access is retried */
+	/* Outside guest RAM the guest is stopped with a report, never given memory. */
+	trap(X86_PF, 0x2, CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+	run->s.regs.sregs.cr2 = 0x2000000;
+	exit__handle(&vcpu);
+	ck_assert(atomic_load(&vm.stop));
+	ck_assert_ptr_nonnull(strstr(vm.stop_reason, "outside its RAM"));
+}
+END_TEST
+
+START_TEST(writes_to_the_gdt_reach_the_mirror)
+{
+	/* A write fault on the traced GDT page is single-stepped with TF ... */
+	trap(X86_PF, 0x3, CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+	run->s.regs.sregs.cr2 = GDT + 6 * 8;
+	exit__handle(&vcpu);
+	ck_assert(vcpu.step.active);
+	ck_assert(run->s.regs.regs.rflags & RFL_TF);
+	/* ... the guest writes a new descriptor, and the #DB after it re-mirrors the page. */
+	uint64_t d = desc(0x100000, 0xff, 0x93, 0x4);
+	poke(GDT + 6 * 8, &d, 8);
+	vm.vcpu[0]->v.gdtr.limit = 7 * 8 - 1;
+	trap(X86_DB, 0, CODE + 4, 0, RFL_FIXED | RFL_TF | (1 << 12), KSTACK);
+	exit__handle(&vcpu);
+	ck_assert(!vcpu.step.active);
+	ck_assert_uint_eq(run->s.regs.regs.rflags & RFL_TF, 0);
+	ck_assert_uint_eq(vcpu.stats.reflected[X86_DB], 0);      /* shade's own #DB */
+	uint64_t mirror = *monitor__gdt_entry(&vm.mon, 0, 6);
+	ck_assert_uint_eq(mirror, seg__compress(d, false));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("exit");
+	TCase *tc = tcase_create("trap-path");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, mov_cr0_is_emulated_at_guest_ring0);
+	tcase_add_test(tc, mov_cr0_from_ring3_is_the_guests_gp);
+	tcase_add_test(tc, int_n_checks_the_gate_dpl);
+	tcase_add_test(tc, iret_to_ring3_restores_the_outer_frame);
+	tcase_add_test(tc, unreachable_handler_is_a_triple_fault);
+	tcase_add_test(tc, first_touch_is_a_hidden_fault);
+	tcase_add_test(tc, writes_to_the_gdt_reach_the_mirror);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
