@@ -65,6 +65,7 @@ int emu_flags(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 
 /* Single-step an unprivileged instruction in unicorn (ucstep.c). */
 int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf);
+void emu_unicorn_exit(struct vcpu *vcpu);
 
 /* A control-register write that changes the real CPU's CR0/CR4/EFER. */
 int emu_set_cr0(struct vcpu *vcpu, uint64_t val, struct xfault *xf);

@@ -27,6 +27,11 @@ int emulate__insn(struct vcpu *vcpu, enum emu_cause cause, struct xfault *xf);
  * current CPL, 1 with #GP(0) in *xf otherwise. */
 int emulate__io_permitted(struct vcpu *vcpu, unsigned port, unsigned len, struct xfault *xf);
 
+/* Execute, in software, the guest instruction that wrote to a write-traced page (the
+ * page stays protected; the descriptor mirrors are refreshed). Returns as
+ * emulate__insn; -ENOSYS or -EOPNOTSUPP when it cannot (the caller single-steps). */
+int emulate__traced_write(struct vcpu *vcpu, struct xfault *xf);
+
 int emulate__init(struct vcpu *vcpu);
 void emulate__exit(struct vcpu *vcpu);
 

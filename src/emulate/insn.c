@@ -203,6 +203,7 @@ int emulate__init(struct vcpu *vcpu)
 
 void emulate__exit(struct vcpu *vcpu)
 {
+	emu_unicorn_exit(vcpu);
 	if (vcpu->cs32)
 		cs_close(&vcpu->cs32);
 	if (vcpu->cs64)
@@ -328,6 +329,12 @@ static int precheck(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 		}
 	}
 	return 0;
+}
+
+int emulate__traced_write(struct vcpu *vcpu, struct xfault *xf)
+{
+	vcpu->stats.emulated[EMU_MEM_WRITE]++;
+	return emu_unicorn_step(vcpu, xf);
 }
 
 int emulate__insn(struct vcpu *vcpu, enum emu_cause cause, struct xfault *xf)

@@ -10,6 +10,7 @@
  * guest paging off, guest RAM only (an access outside it is refused, not emulated).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unicorn/unicorn.h>
 
@@ -18,6 +19,7 @@
 #define UC_MAX_PAGES 8
 
 struct ucctx {
+	uc_engine *uc;
 	struct vcpu *vcpu;
 	uint64_t mapped[UC_MAX_PAGES];
 	unsigned nmapped;
@@ -73,12 +75,43 @@ static void on_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 static const int uc_gprs[8] = { UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_EBX,
 				UC_X86_REG_ESP, UC_X86_REG_EBP, UC_X86_REG_ESI, UC_X86_REG_EDI };
 
+/* One engine per vCPU, made on first use: opening one costs far more than a step. */
+static struct ucctx *engine(struct vcpu *vcpu)
+{
+	struct ucctx *c = vcpu->uc;
+	uc_hook h;
+
+	if (c)
+		return c;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	if (uc_open(UC_ARCH_X86, UC_MODE_32, &c->uc) != UC_ERR_OK) {
+		free(c);
+		return NULL;
+	}
+	uc_hook_add(c->uc, &h, UC_HOOK_MEM_UNMAPPED, (void *)map_page, c, 1, 0);
+	uc_hook_add(c->uc, &h, UC_HOOK_INTR, (void *)on_intr, c, 1, 0);
+	uc_hook_add(c->uc, &h, UC_HOOK_MEM_WRITE, (void *)on_write, c, 1, 0);
+	c->vcpu = vcpu;
+	vcpu->uc = c;
+	return c;
+}
+
+void emu_unicorn_exit(struct vcpu *vcpu)
+{
+	struct ucctx *c = vcpu->uc;
+	if (!c)
+		return;
+	uc_close(c->uc);
+	free(c);
+	vcpu->uc = NULL;
+}
+
 int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 {
 	struct gstate *g = &vcpu->g;
-	struct ucctx c = { .vcpu = vcpu, .vector = -1 };
-	uc_engine *uc;
-	uc_hook h1, h2, h3;
+	struct ucctx *c;
 	int ret = 0;
 
 	if (gs_64bit(g) || !gs_32bit(g) || (vcpu->v.cr0 & CR0_PG))
@@ -86,11 +119,12 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 	for (unsigned s = S_ES; s <= S_GS; s++)
 		if (!g->seg[s].unusable && g->seg[s].base != 0)
 			return -ENOSYS;
-	if (uc_open(UC_ARCH_X86, UC_MODE_32, &uc) != UC_ERR_OK)
+	if (!(c = engine(vcpu)))
 		return -ENOMEM;
-	uc_hook_add(uc, &h1, UC_HOOK_MEM_UNMAPPED, (void *)map_page, &c, 1, 0);
-	uc_hook_add(uc, &h2, UC_HOOK_INTR, (void *)on_intr, &c, 1, 0);
-	uc_hook_add(uc, &h3, UC_HOOK_MEM_WRITE, (void *)on_write, &c, 1, 0);
+	uc_engine *uc = c->uc;
+	c->nmapped = c->nwritten = 0;
+	c->vector = -1;
+	c->bad_access = false;
 
 	for (unsigned i = 0; i < 8; i++) {
 		uint32_t v = (uint32_t)g->gpr[i];
@@ -99,13 +133,13 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 	uint32_t eip = (uint32_t)g->rip, eflags = (uint32_t)(g->rflags & 0x3f7fd7);
 	uc_reg_write(uc, UC_X86_REG_EFLAGS, &eflags);
 	uc_err e = uc_emu_start(uc, eip, 0xffffffffULL, 0, 1);
-	if (c.vector >= 0) {
+	if (c->vector >= 0) {
 		/* A fault: the guest sees it at the instruction, registers untouched. */
 		vcpu->stats.emulated[EMU_OTHER]++;
-		ret = xfault_set(xf, (unsigned)c.vector, excp__has_error_code((unsigned)c.vector), 0);
+		ret = xfault_set(xf, (unsigned)c->vector, excp__has_error_code((unsigned)c->vector), 0);
 		goto out;
 	}
-	if (e != UC_ERR_OK || c.bad_access) {
+	if (e != UC_ERR_OK || c->bad_access) {
 		ret = -EOPNOTSUPP;
 		goto out;
 	}
@@ -122,12 +156,12 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 	g->rflags = (g->rflags & keep) | (eflags & ~keep) | RFL_FIXED;
 	g->gpr_dirty = true;
 	vcpu->stats.emulated[EMU_OTHER]++;
-	for (unsigned i = 0; i < c.nwritten; i++)
-		if (vcpu->vm->pmap.e[(c.written[i][0] & 0xffffffffULL) >> PAGE_SHIFT].flags & PPN_F_PT)
-			seg__guest_wrote(vcpu, c.written[i][0], (unsigned)c.written[i][1]);
+	for (unsigned i = 0; i < c->nwritten; i++)
+		if (vcpu->vm->pmap.e[(c->written[i][0] & 0xffffffffULL) >> PAGE_SHIFT].flags & PPN_F_PT)
+			seg__guest_wrote(vcpu, c->written[i][0], (unsigned)c->written[i][1]);
 out:
-	for (unsigned i = 0; i < c.nmapped; i++)
-		uc_mem_unmap(uc, c.mapped[i], PAGE_SIZE);
-	uc_close(uc);
+	/* Guest frames can move (sharing, ballooning): map afresh each step. */
+	for (unsigned i = 0; i < c->nmapped; i++)
+		uc_mem_unmap(uc, c->mapped[i], PAGE_SIZE);
 	return ret;
 }

@@ -80,6 +80,16 @@ static void handle_page_fault(struct vcpu *vcpu, uint64_t cr2, uint32_t err)
 	gfn_t g = GFN((cr2 & 0xffffffffULL) >> PAGE_SHIFT);
 	if ((err & 3) == 3 && pmap__in_ram(&vm->pmap, g) && (vm->pmap.e[g.v].flags & PPN_F_PT)) {
 		vcpu->stats.traced_writes++;
+		/* Preferably in software, in this exit; else let the CPU do it under TF. */
+		struct xfault xf;
+		int r = emulate__traced_write(vcpu, &xf);
+		if (r == 0)
+			return;
+		if (r == 1) {
+			if (excp__deliver_fault(vcpu, &xf) < 0)
+				stop_unsupported(vcpu, -EOPNOTSUPP, "cannot deliver a fault to the guest");
+			return;
+		}
 		physmap__protect(vm, g, false);
 		vcpu->step.active = true;
 		vcpu->step.gfn = g;
@@ -167,6 +177,16 @@ static void handle_trap(struct vcpu *vcpu, unsigned vec)
 			vcpu->g.seg[S_CS].selector, (unsigned long long)vcpu->g.rip,
 			(unsigned long long)vcpu->g.rflags, (unsigned long long)s->cr2,
 			(unsigned long long)s->cr0);
+	if ((vcpu->g.seg[S_CS].selector & 3) == 0 && vec == MON_VEC_VIRQ) {
+		/* The virtual-interrupt vector landed on a monitor stub that had just begun to
+		 * handle a guest exception (a backend may deliver a queued vector after the
+		 * exception's interrupt gate cleared IF). Write nothing back: the stub's IRETQ
+		 * returns to the interrupted stub, whose exception then arrives as its own
+		 * trap, and the vector is queued again once the guest can take it. */
+		vcpu->virq_in_flight = false;
+		vcpu->stats.virq_in_monitor++;
+		return;
+	}
 	if ((vcpu->g.seg[S_CS].selector & 3) == 0) {
 		vm__stop(vcpu->vm, 4, "monitor fault: vector %u error %#x at %#llx (cr2 %#llx)", vec,
 			 err, (unsigned long long)vcpu->g.rip, (unsigned long long)s->cr2);

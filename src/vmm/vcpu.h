@@ -45,6 +45,7 @@ struct vcpu {
 	struct traced_range { uint64_t base; uint32_t limit; bool on; } traced_gdt, traced_ldt;
 
 	csh cs32, cs64;              /* capstone handles */
+	void *uc;                    /* unicorn engine for software single steps */
 	struct vcpu_stats stats;
 };
 

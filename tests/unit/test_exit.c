@@ -106,6 +106,7 @@ static void setup(void)
 	vcpu.v.idtr = (struct dtr){ IDT, sizeof(idt) - 1 };
 	vcpu.v.ldtr.unusable = 1;
 	seg__decode(gdt[5] | (2ULL << 40), 0x28, &vcpu.v.tr);
+	ck_assert_int_eq(physmap__fill(&vm, GFN(GDT >> PAGE_SHIFT)), 0);  /* the guest touched it */
 	ck_assert_int_eq(seg__mirror_gdt(&vcpu), 0);
 }
 
@@ -130,7 +131,7 @@ static struct kvm_segment real_seg(uint16_t sel)
 }
 
 /* The guest at CS:EIP took `vec` (error `err`): what KVM shows after the stub's OUT. */
-static void trap(unsigned vec, uint32_t err, uint32_t eip, unsigned cpl, uint32_t eflags,
+static void trap(unsigned vec, uint32_t err, uint64_t eip, unsigned cpl, uint32_t eflags,
 		 uint32_t esp)
 {
 	uint16_t cs = cpl ? 0x1b : 0x09, ss = cpl ? 0x23 : 0x11;
@@ -278,23 +279,87 @@ END_TEST
 
 START_TEST(writes_to_the_gdt_reach_the_mirror)
 {
-	/* A write fault on the traced GDT page is single-stepped with TF ... */
+	/* movl $lo, GDT+48 ; movl $hi, GDT+52: a new descriptor, written in two stores. */
+	uint64_t d = desc(0x100000, 0xff, 0x93, 0x4);
+	uint8_t insn[20] = { 0xc7, 0x05 };
+	uint32_t a = GDT + 48, lo = (uint32_t)d, hi = (uint32_t)(d >> 32);
+	memcpy(insn + 2, &a, 4);
+	memcpy(insn + 6, &lo, 4);
+	insn[10] = 0xc7;
+	insn[11] = 0x05;
+	a += 4;
+	memcpy(insn + 12, &a, 4);
+	memcpy(insn + 16, &hi, 4);
+	poke(CODE, insn, sizeof(insn));
+	vcpu.v.gdtr.limit = 7 * 8 - 1;
+	ck_assert_int_eq(seg__mirror_gdt(&vcpu), 0);
+
+	/* Each write fault is executed in software in its own exit: no single step. */
+	for (unsigned i = 0; i < 2; i++) {
+		trap(X86_PF, 0x3, CODE + 10 * i, 0, RFL_FIXED | (1 << 12), KSTACK);
+		run->s.regs.sregs.cr2 = GDT + 48 + 4 * i;
+		exit__handle(&vcpu);
+		ck_assert(!vcpu.step.active);
+		ck_assert_uint_eq(run->s.regs.regs.rip, CODE + 10 * (i + 1));
+	}
+	ck_assert_uint_eq(peek32(GDT + 48), lo);
+	ck_assert_uint_eq(peek32(GDT + 52), hi);
+	ck_assert_uint_eq(*monitor__gdt_entry(&vm.mon, 0, 6), seg__compress(d, false));
+	ck_assert_uint_eq(vcpu.stats.emulated[EMU_MEM_WRITE], 2);
+	/* The page stays mapped, and write-protected for the CPU. */
+	ck_assert_uint_eq(*ptab__pte(&vm.physmap, GDT, false) & (PTE_P | PTE_RW), PTE_P);
+}
+END_TEST
+
+START_TEST(writes_unicorn_cannot_take_are_single_stepped)
+{
+	/* With a segment base shade does not hand to unicorn, the CPU does the write
+	 * with TF set and the #DB after it re-mirrors the page. */
+	static const uint8_t insn[] = { 0x64, 0xa3, 0x30, 0x00, 0x00, 0x00 }; /* mov %eax,%fs:0x30 */
+	poke(CODE, insn, sizeof(insn));
+	vcpu.v.gdtr.limit = 7 * 8 - 1;
+	ck_assert_int_eq(seg__mirror_gdt(&vcpu), 0);
 	trap(X86_PF, 0x3, CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
-	run->s.regs.sregs.cr2 = GDT + 6 * 8;
+	run->s.regs.sregs.fs.base = GDT;
+	run->s.regs.sregs.cr2 = GDT + 0x30;
 	exit__handle(&vcpu);
 	ck_assert(vcpu.step.active);
 	ck_assert(run->s.regs.regs.rflags & RFL_TF);
-	/* ... the guest writes a new descriptor, and the #DB after it re-mirrors the page. */
-	uint64_t d = desc(0x100000, 0xff, 0x93, 0x4);
-	poke(GDT + 6 * 8, &d, 8);
-	vm.vcpu[0]->v.gdtr.limit = 7 * 8 - 1;
-	trap(X86_DB, 0, CODE + 4, 0, RFL_FIXED | RFL_TF | (1 << 12), KSTACK);
+	ck_assert(*ptab__pte(&vm.physmap, GDT, false) & PTE_RW);  /* open for this one write */
+	uint64_t d = desc(0x200000, 0xff, 0x93, 0x4);
+	poke(GDT + 0x30, &d, 8);                                  /* what the CPU wrote */
+	trap(X86_DB, 0, CODE + sizeof(insn), 0, RFL_FIXED | RFL_TF | (1 << 12), KSTACK);
 	exit__handle(&vcpu);
 	ck_assert(!vcpu.step.active);
 	ck_assert_uint_eq(run->s.regs.regs.rflags & RFL_TF, 0);
 	ck_assert_uint_eq(vcpu.stats.reflected[X86_DB], 0);      /* shade's own #DB */
-	uint64_t mirror = *monitor__gdt_entry(&vm.mon, 0, 6);
-	ck_assert_uint_eq(mirror, seg__compress(d, false));
+	ck_assert_uint_eq(*ptab__pte(&vm.physmap, GDT, false) & (PTE_P | PTE_RW), PTE_P);
+	ck_assert_uint_eq(*monitor__gdt_entry(&vm.mon, 0, 6), seg__compress(d, false));
+}
+END_TEST
+
+START_TEST(virtual_interrupt_on_a_monitor_stub_resumes_the_stub)
+{
+	/* The injected vector arrived while a stub ran (CS RPL 0): nothing is written back,
+	 * so the monitor's IRETQ finishes that stub; the vector is queued again later. */
+	trap(MON_VEC_VIRQ, 0, MON_TEXT + 14 * MON_STUB_SIZE + 2, 0, RFL_FIXED, KSTACK);
+	uint64_t *f = monitor__stack_ptr(&vm.mon, 0, run->s.regs.regs.rsp, MON_FRAME_SIZE);
+	f[MON_FRAME_CS / 8] = MON_SEL_CS;
+	vcpu.last_cs.selector = 0;
+	vcpu.virq_in_flight = true;
+	exit__handle(&vcpu);
+	ck_assert(!atomic_load(&vm.stop));
+	ck_assert(!vcpu.virq_in_flight);
+	ck_assert_uint_eq(run->kvm_dirty_regs, 0);
+	ck_assert_uint_eq(vcpu.stats.virq_in_monitor, 1);
+	/* Any other event in monitor code is a VMM bug: stop with a report. */
+	trap(X86_GP, 0, MON_TEXT, 0, RFL_FIXED, KSTACK);
+	f = monitor__stack_ptr(&vm.mon, 0, run->s.regs.regs.rsp, MON_FRAME_SIZE);
+	f[MON_FRAME_CS / 8] = MON_SEL_CS;
+	vcpu.last_cs.selector = 0;
+	exit__handle(&vcpu);
+	ck_assert(atomic_load(&vm.stop));
+	ck_assert_ptr_nonnull(strstr(vm.stop_reason, "monitor fault"));
 }
 END_TEST
 
@@ -310,6 +375,8 @@ int main(void)
 	tcase_add_test(tc, unreachable_handler_is_a_triple_fault);
 	tcase_add_test(tc, first_touch_is_a_hidden_fault);
 	tcase_add_test(tc, writes_to_the_gdt_reach_the_mirror);
+	tcase_add_test(tc, writes_unicorn_cannot_take_are_single_stepped);
+	tcase_add_test(tc, virtual_interrupt_on_a_monitor_stub_resumes_the_stub);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
