@@ -44,23 +44,6 @@ int baseline__reset(struct vcpu *vcpu, uint32_t entry, uint32_t mbi)
 	return 0;
 }
 
-static void halt(struct vcpu *vcpu)
-{
-	struct vm *vm = vcpu->vm;
-	vcpu->stats.halts++;
-	if (!(vcpu->run->s.regs.regs.rflags & RFL_IF)) {
-		vm__stop(vm, 0, "guest halted with interrupts disabled");
-		return;
-	}
-	while (!atomic_load(&vm->stop)) {
-		devices__poll(vm);
-		if (devices__irq_pending(vm))
-			break;
-		vcpu__wait(vcpu);
-	}
-	vcpu->stats.halt_wakeups++;
-}
-
 void baseline__handle_exit(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -87,7 +70,7 @@ void baseline__handle_exit(struct vcpu *vcpu)
 			vm__stop(vm, 4, "device error at %#llx", (unsigned long long)run->mmio.phys_addr);
 		break;
 	case KVM_EXIT_HLT:
-		halt(vcpu);
+		vcpu__halt(vcpu, run->s.regs.regs.rflags & RFL_IF);
 		break;
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 		vcpu->stats.irq_windows++;

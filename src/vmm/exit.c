@@ -44,6 +44,13 @@ static void reflect(struct vcpu *vcpu, unsigned vec, enum event_kind kind, bool 
 		stop_unsupported(vcpu, r, "cannot deliver an event to the guest");
 }
 
+/* A fault the emulator found is the guest's: deliver it, or stop if shade cannot. */
+static void deliver_emulated_fault(struct vcpu *vcpu, const struct xfault *xf)
+{
+	if (excp__deliver_fault(vcpu, xf) < 0)
+		stop_unsupported(vcpu, -EOPNOTSUPP, "cannot deliver a fault to the guest");
+}
+
 static void emulate_and_finish(struct vcpu *vcpu, enum emu_cause cause, unsigned vec,
 			       uint32_t err)
 {
@@ -55,8 +62,7 @@ static void emulate_and_finish(struct vcpu *vcpu, enum emu_cause cause, unsigned
 	if (r == 0)
 		return;
 	if (r == 1) {
-		if (excp__deliver_fault(vcpu, &xf) < 0)
-			stop_unsupported(vcpu, -EOPNOTSUPP, "cannot deliver a fault to the guest");
+		deliver_emulated_fault(vcpu, &xf);
 		return;
 	}
 	if (r == -ENOSYS && cause != EMU_CAUSE_KVM) {
@@ -86,8 +92,7 @@ static void handle_page_fault(struct vcpu *vcpu, uint64_t cr2, uint32_t err)
 		if (r == 0)
 			return;
 		if (r == 1) {
-			if (excp__deliver_fault(vcpu, &xf) < 0)
-				stop_unsupported(vcpu, -EOPNOTSUPP, "cannot deliver a fault to the guest");
+			deliver_emulated_fault(vcpu, &xf);
 			return;
 		}
 		physmap__protect(vm, g, false);
@@ -147,20 +152,8 @@ static void deliver_pending_irq(struct vcpu *vcpu)
 /* HLT: sleep, holding the trap frame, until an interrupt can be delivered. */
 static void halt(struct vcpu *vcpu)
 {
-	struct vm *vm = vcpu->vm;
-	vcpu->stats.halts++;
-	if (!(vcpu->g.rflags & RFL_IF)) {
-		vm__stop(vm, 0, "guest halted with interrupts disabled");
-		return;
-	}
-	while (!atomic_load(&vm->stop)) {
-		devices__poll(vm);
-		if (devices__irq_pending(vm))
-			break;
-		vcpu__wait(vcpu);
-	}
+	vcpu__halt(vcpu, vcpu->g.rflags & RFL_IF);
 	vcpu->halted = false;
-	vcpu->stats.halt_wakeups++;
 }
 
 static void handle_trap(struct vcpu *vcpu, unsigned vec)

@@ -360,6 +360,24 @@ void vcpu__wait(struct vcpu *vcpu)
 	ppoll(NULL, 0, tp, &mask);
 }
 
+void vcpu__halt(struct vcpu *vcpu, bool guest_if)
+{
+	struct vm *vm = vcpu->vm;
+	vcpu->stats.halts++;
+	if (!guest_if) {
+		/* No NMI source exists: interrupts off and halted is halted for good. */
+		vm__stop(vm, 0, "guest halted with interrupts disabled");
+		return;
+	}
+	while (!atomic_load(&vm->stop)) {
+		devices__poll(vm);
+		if (devices__irq_pending(vm))
+			break;
+		vcpu__wait(vcpu);
+	}
+	vcpu->stats.halt_wakeups++;
+}
+
 void *vcpu__thread(void *arg)
 {
 	struct vcpu *vcpu = arg;

@@ -58,6 +58,9 @@ void *vcpu__thread(void *arg);
 void vcpu__kick(struct vcpu *vcpu);
 /* Sleep until a kick, a device deadline or a stop. */
 void vcpu__wait(struct vcpu *vcpu);
+/* The guest executed HLT: sleep until the interrupt controller has an interrupt for it
+ * (or stop the VM, status 0, if the guest halted with interrupts off). */
+void vcpu__halt(struct vcpu *vcpu, bool guest_if);
 
 /* Load vcpu->g from the exit (frame or sync registers) and write it back. */
 void vcpu__load_state(struct vcpu *vcpu, bool from_frame);
