@@ -304,3 +304,52 @@ int emu_flags(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 	(void)vcpu; (void)in; (void)xf;
 	return -ENOSYS;
 }
+
+/*
+ * SYSENTER / SYSEXIT (SDM vol. 2): flat segments derived from IA32_SYSENTER_CS, no
+ * descriptor-table reads. The caches are built as the CPU builds them, then compressed
+ * like any guest ring-0 segment (real RPL/DPL 1).
+ */
+static struct kvm_segment flat_seg(uint16_t sel, bool code, unsigned dpl)
+{
+	unsigned real_dpl = dpl == 0 ? 1 : dpl;
+	return (struct kvm_segment){
+		.base = 0, .limit = 0xffffffff, .selector = (uint16_t)((sel & ~3u) | real_dpl),
+		.type = code ? 0xb : 0x3, .present = 1, .dpl = (uint8_t)real_dpl, .db = 1, .s = 1,
+		.g = 1,
+	};
+}
+
+int emu_sysenter(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
+{
+	struct gstate *g = &vcpu->g;
+	const struct vmsrs *m = &vcpu->v.msr;
+	uint16_t cs = (uint16_t)m->sysenter_cs;
+
+	if (gs_64bit(g) || virt_long_mode(&vcpu->v))
+		return -EOPNOTSUPP;         /* comes with 64-bit guests */
+	if (!(vcpu->v.cr0 & CR0_PE) || (cs & ~3u) == 0)
+		return gp0(xf);
+	if (in->ci->id == X86_INS_SYSENTER) {
+		vcpu->stats.emulated[EMU_FAR_CALL]++;
+		g->seg[S_CS] = flat_seg(cs, true, 0);
+		g->seg[S_SS] = flat_seg((uint16_t)(cs + 8), false, 0);
+		g->rip = (uint32_t)m->sysenter_eip;
+		g->gpr[R_SP] = (uint32_t)m->sysenter_esp;
+		g->rflags &= ~(RFL_VM | RFL_IF | RFL_RF);
+		g->cpl = 0;
+		g->rflags = excp_real_rflags(g->rflags, vcpu->iopl, 0);
+	} else {
+		if (g->cpl != 0)
+			return gp0(xf);
+		vcpu->stats.emulated[EMU_FAR_RET]++;
+		g->seg[S_CS] = flat_seg((uint16_t)(cs + 16), true, 3);
+		g->seg[S_SS] = flat_seg((uint16_t)(cs + 24), false, 3);
+		g->rip = (uint32_t)g->gpr[R_DX];
+		g->gpr[R_SP] = (uint32_t)g->gpr[R_CX];
+		g->cpl = 3;
+		g->rflags = excp_real_rflags(g->rflags, vcpu->iopl, 3);
+	}
+	g->seg_dirty = g->gpr_dirty = true;
+	return 0;
+}

@@ -269,6 +269,8 @@ static int dispatch(struct vcpu *vcpu, struct insn *in, struct xfault *xf)
 		return emu_iret(vcpu, in, xf);
 	case X86_INS_INT: case X86_INS_INT3: case X86_INS_INTO:
 		return emu_softint(vcpu, in, xf);
+	case X86_INS_SYSENTER: case X86_INS_SYSEXIT:
+		return emu_sysenter(vcpu, in, xf);
 	case X86_INS_IN: case X86_INS_OUT: case X86_INS_INSB: case X86_INS_INSW:
 	case X86_INS_INSD: case X86_INS_OUTSB: case X86_INS_OUTSW: case X86_INS_OUTSD:
 		return emu_io(vcpu, in, xf);
@@ -382,6 +384,12 @@ int emulate__insn(struct vcpu *vcpu, enum emu_cause cause, struct xfault *xf)
 		cs_insn *again;
 		if (cs_disasm(h, code, n, g->rip, 1, &again) != 1)
 			return -ENOSYS;
+		/* Unicorn runs at CPL 0 with its own system state: a privileged instruction
+		 * shade does not emulate must stop the VM, not run there. */
+		if (in_group(again, X86_GRP_PRIVILEGE)) {
+			cs_free(again, 1);
+			return -ENOSYS;
+		}
 		in.ci = again;
 		in.x = &again->detail->x86;
 		r = precheck(vcpu, &in, xf);

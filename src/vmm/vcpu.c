@@ -286,18 +286,27 @@ static void eat_kicks(void)
 		;
 }
 
-static int setup_signals(struct vcpu *vcpu)
+void vcpu__signals_init(void)
 {
-	sigset_t block, run_mask;
 	struct sigaction sa;
-	struct sigevent sev;
+	sigset_t block;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = kick_handler;
 	sigaction(KICK_SIGNAL, &sa, NULL);
 	sigemptyset(&block);
 	sigaddset(&block, KICK_SIGNAL);
-	pthread_sigmask(SIG_BLOCK, &block, &run_mask);
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
+}
+
+/* On the vCPU thread: the kick signal is blocked (vcpu__signals_init ran before the
+ * thread was created) except inside KVM_RUN and the HLT sleep. */
+static int setup_signals(struct vcpu *vcpu)
+{
+	sigset_t run_mask;
+	struct sigevent sev;
+
+	pthread_sigmask(SIG_BLOCK, NULL, &run_mask);
 	sigdelset(&run_mask, KICK_SIGNAL);
 
 	/* KVM_RUN runs with the kick signal unblocked, so a kick ends it with EINTR. */

@@ -54,6 +54,10 @@ void vcpu__exit(struct vcpu *vcpu);
 /* Set the real and virtual state a multiboot loader leaves: 32-bit, paging off. */
 int vcpu__reset_multiboot(struct vcpu *vcpu, uint32_t entry, uint32_t mbi);
 void *vcpu__thread(void *arg);
+/* Install the kick signal's handler and block it in the calling thread, before any
+ * vCPU or I/O thread is created (they inherit the mask, so an early kick cannot kill the
+ * process). */
+void vcpu__signals_init(void);
 /* Interrupt a vCPU in KVM_RUN or asleep in vcpu__wait (any thread may call it). */
 void vcpu__kick(struct vcpu *vcpu);
 /* Sleep until a kick, a device deadline or a stop. */

@@ -217,6 +217,7 @@ void vm__kick(struct vm *vm)
 
 int vm__run(struct vm *vm)
 {
+	vcpu__signals_init();
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		if (pthread_create(&vm->vcpu[i]->thread, NULL, vcpu__thread, vm->vcpu[i])) {
 			vm__stop(vm, 4, "cannot start vCPU thread %u", i);

@@ -338,6 +338,55 @@ START_TEST(writes_unicorn_cannot_take_are_single_stepped)
 }
 END_TEST
 
+/* KVM could not run the guest's instruction (emulation failure): state in sync regs. */
+static void emulation_failure(uint32_t eip, unsigned cpl, uint32_t eflags, uint32_t esp)
+{
+	struct kvm_sregs *sr = &run->s.regs.sregs;
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	run->s.regs.regs.rip = eip;
+	run->s.regs.regs.rflags = eflags;
+	run->s.regs.regs.rsp = esp;
+	sr->cs = real_seg(cpl ? 0x1b : 0x09);
+	sr->ss = real_seg(cpl ? 0x23 : 0x11);
+	sr->ds = sr->es = sr->fs = sr->gs = real_seg(cpl ? 0x23 : 0x10);
+	run->kvm_dirty_regs = 0;
+}
+
+START_TEST(sysenter_and_sysexit_follow_the_msrs)
+{
+	static const uint8_t insn[] = { 0x0f, 0x34, 0x0f, 0x35 };  /* sysenter; sysexit */
+	poke(CODE, insn, sizeof(insn));
+	vcpu.v.msr.sysenter_cs = 0x08;
+	vcpu.v.msr.sysenter_esp = KSTACK;
+	vcpu.v.msr.sysenter_eip = CODE + 2;
+	emulation_failure(CODE, 3, RFL_FIXED | RFL_IF, USTACK);
+	exit__handle(&vcpu);
+	ck_assert(!atomic_load(&vm.stop));
+	ck_assert_uint_eq(run->s.regs.regs.rip, CODE + 2);
+	ck_assert_uint_eq(run->s.regs.regs.rsp, KSTACK);
+	ck_assert_uint_eq(run->s.regs.sregs.cs.selector, 0x09);   /* ring 0, compressed */
+	ck_assert_uint_eq(run->s.regs.sregs.ss.selector, 0x11);
+	ck_assert_uint_eq(run->s.regs.regs.rflags & RFL_IF, 0);
+	/* SYSEXIT back to ring 3 at EDX with ESP = ECX. */
+	run->s.regs.regs.rdx = 0x5000;
+	run->s.regs.regs.rcx = USTACK;
+	emulation_failure(CODE + 2, 0, RFL_FIXED | (1 << 12), KSTACK);
+	run->s.regs.regs.rdx = 0x5000;
+	run->s.regs.regs.rcx = USTACK;
+	exit__handle(&vcpu);
+	ck_assert_uint_eq(run->s.regs.regs.rip, 0x5000);
+	ck_assert_uint_eq(run->s.regs.regs.rsp, USTACK);
+	ck_assert_uint_eq(run->s.regs.sregs.cs.selector, 0x1b);
+	ck_assert_uint_eq(run->s.regs.sregs.ss.selector, 0x23);
+	/* With SYSENTER_CS null it is #GP(0) for the guest. */
+	vcpu.v.msr.sysenter_cs = 0;
+	emulation_failure(CODE, 3, RFL_FIXED | RFL_IF, USTACK);
+	exit__handle(&vcpu);
+	ck_assert_uint_eq(run->s.regs.regs.rip, GP_HANDLER);
+}
+END_TEST
+
 START_TEST(virtual_interrupt_on_a_monitor_stub_resumes_the_stub)
 {
 	/* The injected vector arrived while a stub ran (CS RPL 0): nothing is written back,
@@ -377,6 +426,7 @@ int main(void)
 	tcase_add_test(tc, writes_to_the_gdt_reach_the_mirror);
 	tcase_add_test(tc, writes_unicorn_cannot_take_are_single_stepped);
 	tcase_add_test(tc, virtual_interrupt_on_a_monitor_stub_resumes_the_stub);
+	tcase_add_test(tc, sysenter_and_sysexit_follow_the_msrs);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
