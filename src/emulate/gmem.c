@@ -11,6 +11,7 @@
 
 #include "bus.h"
 #include "gmem.h"
+#include "paging.h"
 #include "seg.h"
 #include "vcpu.h"
 
@@ -60,20 +61,10 @@ int gmem__seg_linear(struct vcpu *vcpu, enum seg_reg seg, uint64_t off, unsigned
 	return 0;
 }
 
-/*
- * Linear to guest-physical. With guest paging off this is the identity (legacy: 32-bit
- * linear addresses); with paging on it is the shadow MMU's guest walker (not yet built:
- * a guest that turns paging on is stopped by the CR0 emulation before it gets here).
- */
 static int translate(struct vcpu *vcpu, uint64_t lin, unsigned acc, gpa_t *gpa,
 		     struct xfault *xf)
 {
-	(void)acc;
-	(void)xf;
-	if (vcpu->v.cr0 & CR0_PG)
-		return -ENOSYS;
-	*gpa = GPA(lin & 0xffffffffULL);
-	return 0;
+	return paging__translate(vcpu, lin, acc, gpa, xf);
 }
 
 static int access_phys(struct vcpu *vcpu, gpa_t gpa, void *buf, unsigned len, bool write)
@@ -107,9 +98,11 @@ static int access_linear(struct vcpu *vcpu, uint64_t lin, void *buf, unsigned le
 		r = access_phys(vcpu, gpa, b, chunk, write);
 		if (r)
 			return r;
-		if (write && pmap__in_ram(&vcpu->vm->pmap, gpa_to_gfn(gpa)) &&
-		    (vcpu->vm->pmap.e[gpa.v >> PAGE_SHIFT].flags & PPN_F_PT))
+		if (write && pmap__traced(&vcpu->vm->pmap, gpa_to_gfn(gpa))) {
 			seg__guest_wrote(vcpu, lin, chunk);
+			if (vcpu->v.cr0 & CR0_PG)
+				mmu__guest_wrote(&vcpu->vm->mmu, gpa, chunk);
+		}
 		b += chunk;
 		lin += chunk;
 		if (!gs_64bit(&vcpu->g))

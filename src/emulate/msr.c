@@ -10,6 +10,7 @@
 
 #include "cpuid.h"
 #include "emu_internal.h"
+#include "paging.h"
 
 #define MSR_TSC 0x10
 #define MSR_APIC_BASE 0x1b
@@ -118,8 +119,14 @@ static int msr_write(struct vcpu *vcpu, uint32_t idx, uint64_t val, struct xfaul
 		/* LME cannot change while paging is on; LMA is read-only. */
 		if ((vcpu->v.cr0 & CR0_PG) && ((val ^ vcpu->v.efer) & EFER_LME))
 			return gp0(xf);
+		uint64_t old = vcpu->v.efer;
 		vcpu->v.efer = (val & ok) | (vcpu->v.efer & EFER_LMA);
 		vcpu__sync_control_regs(vcpu);
+		if ((vcpu->v.cr0 & CR0_PG) && ((old ^ vcpu->v.efer) & EFER_NXE)) {
+			int r = paging__update(vcpu, false, xf);
+			if (r)
+				return r;
+		}
 		return 0;
 	}
 	case MSR_STAR: m->star = val; return 0;

@@ -10,6 +10,7 @@
 
 #include "emu_internal.h"
 #include "monitor.h"
+#include "paging.h"
 
 #define CR0_VALID (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | \
 		   CR0_NW | CR0_CD | CR0_PG)
@@ -33,21 +34,44 @@ int emu_set_cr0(struct vcpu *vcpu, uint64_t val, struct xfault *xf)
 		vm__stop(vcpu->vm, 4, "guest left protected mode (CR0.PE=0): real mode is not supported");
 		return -EOPNOTSUPP;
 	}
-	if (val & CR0_PG) {
-		vm__stop(vcpu->vm, 4, "guest enabled paging (CR0.PG=1): shadow paging is not built yet");
+	bool pg_on = (val & CR0_PG) && !(v->cr0 & CR0_PG);
+	if (pg_on && (v->efer & EFER_LME)) {
+		if (!(v->cr4 & CR4_PAE))
+			return gp0(xf);
+		vm__stop(vcpu->vm, 4, "guest enabled IA-32e paging (EFER.LME, CR0.PG): 64-bit guests are not supported yet");
 		return -EOPNOTSUPP;
 	}
+	uint64_t old = v->cr0;
 	v->cr0 = val;
 	vcpu__sync_control_regs(vcpu);
+	if ((old ^ val) & (CR0_PG | CR0_WP)) {
+		int r = paging__update(vcpu, false, xf);
+		if (r) {
+			v->cr0 = old;     /* a fault leaves CR0 as it was */
+			vcpu__sync_control_regs(vcpu);
+			return r;
+		}
+	}
 	return 0;
 }
 
 static int set_cr4(struct vcpu *vcpu, uint64_t val, struct xfault *xf)
 {
+	uint64_t old = vcpu->v.cr4;
 	if (val & ~(uint64_t)CR4_VALID)
+		return gp0(xf);
+	if ((vcpu->v.efer & EFER_LMA) && !(val & CR4_PAE))
 		return gp0(xf);
 	vcpu->v.cr4 = val;
 	vcpu__sync_control_regs(vcpu);
+	if ((vcpu->v.cr0 & CR0_PG) && ((old ^ val) & (CR4_PSE | CR4_PAE | CR4_PGE))) {
+		int r = paging__update(vcpu, false, xf);
+		if (r) {
+			vcpu->v.cr4 = old;
+			vcpu__sync_control_regs(vcpu);
+			return r;
+		}
+	}
 	return 0;
 }
 
@@ -74,7 +98,16 @@ int emu_mov_cr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 	switch (n) {
 	case 0: r = emu_set_cr0(vcpu, val, xf); break;
 	case 2: v->cr2 = val; break;
-	case 3: v->cr3 = val; break;
+	case 3: {
+		uint64_t old = v->cr3;
+		v->cr3 = gs_64bit(&vcpu->g) ? val : (uint32_t)val;
+		if (v->cr0 & CR0_PG) {
+			r = paging__update(vcpu, true, xf);
+			if (r)
+				v->cr3 = old;
+		}
+		break;
+	}
 	case 4: r = set_cr4(vcpu, val, xf); break;
 	case 8:
 		if (val >> 4)
@@ -300,10 +333,21 @@ int emu_misc_priv(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 	case X86_INS_WBINVD:
 		vcpu->stats.emulated[EMU_WBINVD]++;
 		break;
-	case X86_INS_INVLPG:
-		/* No translation to drop while the guest has paging off. */
+	case X86_INS_INVLPG: {
 		vcpu->stats.emulated[EMU_INVLPG]++;
+		if (vcpu->v.cr0 & CR0_PG) {
+			/* INVLPG takes the operand's linear address and never faults. */
+			enum seg_reg sr;
+			uint64_t off;
+			op_mem_addr(vcpu, in, &in->x->operands[0], &sr, &off);
+			uint64_t lin = vcpu->g.seg[sr].base + off;
+			if (!gs_64bit(&vcpu->g))
+				lin &= 0xffffffffULL;
+			mmu__invlpg(&vcpu->vm->mmu, lin);
+			paging__sync_flush(vcpu);
+		}
 		break;
+	}
 	default:
 		return -ENOSYS;
 	}

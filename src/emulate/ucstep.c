@@ -6,8 +6,10 @@
  * memory is mapped page by page on first touch (straight from the machine-memory pool,
  * so writes land in guest memory), and an exception unicorn raises becomes the guest's.
  *
+ * Pages are mapped by translating through the guest's own tables (with paging on), with
+ * the access type unicorn reports; a guest page fault there becomes the guest's #PF.
  * Limits (checked, never guessed): flat 32-bit segments only (every segment base 0),
- * guest paging off, guest RAM only (an access outside it is refused, not emulated).
+ * guest RAM only (an access outside it is refused, not emulated).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,15 +17,19 @@
 #include <unicorn/unicorn.h>
 
 #include "emu_internal.h"
+#include "paging.h"
 
 #define UC_MAX_PAGES 8
 
 struct ucctx {
 	uc_engine *uc;
 	struct vcpu *vcpu;
-	uint64_t mapped[UC_MAX_PAGES];
+	uint64_t mapped[UC_MAX_PAGES];      /* linear pages mapped in unicorn */
+	uint64_t mapped_gpa[UC_MAX_PAGES];  /* and the guest-physical page behind each */
 	unsigned nmapped;
 	int vector;             /* exception raised, or -1 */
+	struct xfault pf;       /* a guest #PF met while mapping */
+	bool have_pf;
 	bool bad_access;
 	uint64_t written[4][2]; /* [addr, len] of writes, for traced pages */
 	unsigned nwritten;
@@ -34,22 +40,40 @@ static bool map_page(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 {
 	struct ucctx *c = user;
 	struct vm *vm = c->vcpu->vm;
-	uint64_t page = addr & PAGE_MASK;
+	uint64_t page = addr & PAGE_MASK & 0xffffffffULL;
+	unsigned acc = type == UC_MEM_WRITE_UNMAPPED ? ACC_WRITE :
+		       type == UC_MEM_FETCH_UNMAPPED ? ACC_FETCH : ACC_READ;
+	gpa_t gpa;
 	int err = 0;
-	(void)type; (void)size; (void)value;
+	(void)size; (void)value;
 
-	if (c->nmapped == UC_MAX_PAGES || page >= 0x100000000ULL ||
-	    !pmap__in_ram(&vm->pmap, GFN(page >> PAGE_SHIFT))) {
+	if (c->nmapped == UC_MAX_PAGES) {
 		c->bad_access = true;
 		return false;
 	}
-	mfn_t f = pmap__touch(&vm->pmap, GFN(page >> PAGE_SHIFT), &err);
-	if (!mfn_valid(f) || uc_mem_map_ptr(uc, page, PAGE_SIZE, UC_PROT_ALL,
+	int r = paging__translate(c->vcpu, page | (addr & (PAGE_SIZE - 1)), acc, &gpa, &c->pf);
+	if (r == 1) {
+		c->have_pf = true;
+		return false;
+	}
+	if (r || !pmap__in_ram(&vm->pmap, gpa_to_gfn(gpa))) {
+		c->bad_access = true;
+		return false;
+	}
+	/* Writable in unicorn only if the guest may write it (a read may come first). */
+	gpa_t wgpa;
+	struct xfault ignore;
+	uint32_t perms = UC_PROT_READ | UC_PROT_EXEC;
+	if (acc == ACC_WRITE || !paging__translate(c->vcpu, page, ACC_WRITE, &wgpa, &ignore))
+		perms |= UC_PROT_WRITE;
+	mfn_t f = pmap__touch(&vm->pmap, gpa_to_gfn(gpa), &err);
+	if (!mfn_valid(f) || uc_mem_map_ptr(uc, page, PAGE_SIZE, perms,
 					    pool__ptr(vm->pmap.pool, f)) != UC_ERR_OK) {
 		c->bad_access = true;
 		return false;
 	}
-	c->mapped[c->nmapped++] = page;
+	c->mapped[c->nmapped] = page;
+	c->mapped_gpa[c->nmapped++] = gpa.v & PAGE_MASK;
 	return true;
 }
 
@@ -114,7 +138,7 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 	struct ucctx *c;
 	int ret = 0;
 
-	if (gs_64bit(g) || !gs_32bit(g) || (vcpu->v.cr0 & CR0_PG))
+	if (gs_64bit(g) || !gs_32bit(g))
 		return -ENOSYS;
 	for (unsigned s = S_ES; s <= S_GS; s++)
 		if (!g->seg[s].unusable && g->seg[s].base != 0)
@@ -125,6 +149,7 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 	c->nmapped = c->nwritten = 0;
 	c->vector = -1;
 	c->bad_access = false;
+	c->have_pf = false;
 
 	for (unsigned i = 0; i < 8; i++) {
 		uint32_t v = (uint32_t)g->gpr[i];
@@ -133,6 +158,11 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 	uint32_t eip = (uint32_t)g->rip, eflags = (uint32_t)(g->rflags & 0x3f7fd7);
 	uc_reg_write(uc, UC_X86_REG_EFLAGS, &eflags);
 	uc_err e = uc_emu_start(uc, eip, 0xffffffffULL, 0, 1);
+	if (c->have_pf) {
+		*xf = c->pf;            /* the guest's page fault, at the instruction */
+		ret = 1;
+		goto out;
+	}
 	if (c->vector >= 0) {
 		/* A fault: the guest sees it at the instruction, registers untouched. */
 		vcpu->stats.emulated[EMU_OTHER]++;
@@ -156,9 +186,20 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 	g->rflags = (g->rflags & keep) | (eflags & ~keep) | RFL_FIXED;
 	g->gpr_dirty = true;
 	vcpu->stats.emulated[EMU_OTHER]++;
-	for (unsigned i = 0; i < c->nwritten; i++)
-		if (vcpu->vm->pmap.e[(c->written[i][0] & 0xffffffffULL) >> PAGE_SHIFT].flags & PPN_F_PT)
-			seg__guest_wrote(vcpu, c->written[i][0], (unsigned)c->written[i][1]);
+	for (unsigned i = 0; i < c->nwritten; i++) {
+		uint64_t lin = c->written[i][0] & 0xffffffffULL;
+		for (unsigned k = 0; k < c->nmapped; k++) {
+			if (c->mapped[k] != (lin & PAGE_MASK))
+				continue;
+			gpa_t gpa = GPA(c->mapped_gpa[k] | (lin & (PAGE_SIZE - 1)));
+			if (pmap__traced(&vcpu->vm->pmap, gpa_to_gfn(gpa))) {
+				seg__guest_wrote(vcpu, lin, (unsigned)c->written[i][1]);
+				if (vcpu->v.cr0 & CR0_PG)
+					mmu__guest_wrote(&vcpu->vm->mmu, gpa,
+							 (unsigned)c->written[i][1]);
+			}
+		}
+	}
 out:
 	/* Guest frames can move (sharing, ballooning): map afresh each step. */
 	for (unsigned i = 0; i < c->nmapped; i++)

@@ -42,6 +42,11 @@ void pmap__exit(struct pmap *pm);
 int pmap__init_identity(struct pmap *pm);
 
 static inline bool pmap__in_ram(const struct pmap *pm, gfn_t g) { return g.v < pm->nframes; }
+/* Whether guest writes to this frame must be seen (a guest page or descriptor table). */
+static inline bool pmap__traced(const struct pmap *pm, gfn_t g)
+{
+	return g.v < pm->nframes && (pm->e[g.v].flags & PPN_F_PT);
+}
 
 /* The MPN behind a PPN, backing it on first touch. MFN_INVALID if outside guest RAM or
  * the pool is exhausted (*err says which: -EFAULT or -ENOMEM). */

@@ -16,6 +16,7 @@
 #include "emulate.h"
 #include "excp.h"
 #include "exit.h"
+#include "paging.h"
 #include "physmap.h"
 #include "seg.h"
 #include "vcpu.h"
@@ -78,7 +79,7 @@ static void handle_page_fault(struct vcpu *vcpu, uint64_t cr2, uint32_t err)
 {
 	struct vm *vm = vcpu->vm;
 	if (vcpu->v.cr0 & CR0_PG) {
-		stop_unsupported(vcpu, -ENOSYS, "page fault with guest paging on");
+		paging__page_fault(vcpu, cr2, err);
 		return;
 	}
 	/* A write to a traced descriptor-table page: let this one instruction write, with

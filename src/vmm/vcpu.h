@@ -24,6 +24,8 @@ struct vcpu {
 
 	struct vcpu_virt v;          /* what the guest programmed */
 	unsigned iopl;               /* the guest's own IOPL (the real one is compressed) */
+	uint64_t pdpte[4];           /* PAE PDPTEs loaded by the last CR3 load */
+	int paging_mode;             /* enum paging_mode the shadow was built for */
 	struct gstate g;             /* the exit being handled */
 	/* CS/SS caches as last seen or loaded: a trap frame holds only the selectors, and
 	 * the descriptor table may have changed since the load (as on hardware). */

@@ -135,6 +135,13 @@ static int step_monitor(struct vm *vm)
 	return vm->cfg.baseline ? 0 : monitor__init(&vm->mon, &vm->host->pool, VM_MAX_VCPUS);
 }
 static int step_physmap(struct vm *vm) { return vm->cfg.baseline ? 0 : physmap__init(vm); }
+static int step_mmu(struct vm *vm)
+{
+	if (vm->cfg.baseline)
+		return 0;
+	return mmu__init(&vm->mmu, &vm->host->pool, &vm->pmap, &vm->mon,
+			 vm->cfg.shadow_max ? vm->cfg.shadow_max : 8192);
+}
 static int step_buses(struct vm *vm)
 {
 	bus__init(&vm->pio, "pio");
@@ -152,6 +159,7 @@ static const struct {
 	{ "CPUID table", step_cpuid },
 	{ "monitor", step_monitor },
 	{ "physical-mode page tables", step_physmap },
+	{ "shadow MMU", step_mmu },
 	{ "buses", step_buses },
 	{ "devices", devices__init },
 	{ "kernel image", step_load },
@@ -188,6 +196,7 @@ void vm__exit(struct vm *vm)
 	}
 	vm->nvcpus = 0;
 	devices__exit(vm);
+	mmu__exit(&vm->mmu);
 	physmap__exit(vm);
 	monitor__exit(&vm->mon);
 	if (vm->fd >= 0)

@@ -15,6 +15,7 @@
 #include "kvm.h"
 #include "monitor.h"
 #include "pmap.h"
+#include "mmu.h"
 #include "ptab.h"
 
 #define VM_MAX_MODULES 16
@@ -42,6 +43,7 @@ struct vm_config {
 	 * compatibility-mode CPL 1, so direct is the default.
 	 */
 	bool resume_iret;
+	unsigned shadow_max;    /* cap on shadow page-table pages (LRU reclaim beyond) */
 	int console_in;         /* fd the COM1 input comes from, -1 for none */
 	int console_out;        /* fd COM1 output goes to */
 };
@@ -56,6 +58,7 @@ struct vm {
 	struct pmap pmap;
 	struct monitor mon;
 	struct ptab physmap;          /* real tables while the guest has paging off */
+	struct mmu mmu;               /* shadow tables while it has paging on */
 	struct bus pio, mmio;
 	struct timer_queue timers;
 	struct vclock clock;
