@@ -645,3 +645,13 @@ unsigned mmu__audit(struct mmu *m, const struct walk_env *env, const struct walk
 			}
 	return bad;
 }
+
+void mmu__print_stats(const struct mmu *m, const char *who, FILE *f)
+{
+#define P(x) fprintf(f, "%s.shadow.%s %llu\n", who, #x, (unsigned long long)m->stats.x)
+	P(hidden_faults); P(true_faults); P(pt_writes); P(sp_alloc); P(sp_zapped);
+	P(sp_reclaimed); P(sp_unshadowed); P(root_hits); P(root_misses); P(invlpg);
+	P(cr3_switches); P(resets);
+#undef P
+	fprintf(f, "%s.shadow.pages %u\n", who, m->npages);
+}

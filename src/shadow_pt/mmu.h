@@ -14,6 +14,8 @@
 #ifndef SHADE_MMU_H
 #define SHADE_MMU_H
 
+#include <stdio.h>
+
 #include "pmap.h"
 #include "spte.h"
 #include "walk.h"
@@ -112,6 +114,8 @@ static inline bool mmu__tracked(const struct mmu *m, gfn_t g)
 void mmu__write_protect(struct mmu *m, gfn_t g);
 unsigned mmu__zap_gfn(struct mmu *m, gfn_t g);
 unsigned mmu__rmap_count(const struct mmu *m, gfn_t g);
+
+void mmu__print_stats(const struct mmu *m, const char *who, FILE *f);
 
 /* Check the invariants (audit mode): returns the number of violations, each printed. */
 unsigned mmu__audit(struct mmu *m, const struct walk_env *env, const struct walk_mem *mem);

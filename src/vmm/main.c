@@ -48,6 +48,10 @@ static const char usage_run[] =
 	"                       deprivileging, monitor or shadow tables (for comparisons)\n"
 	"      --stats          print per-vCPU counters (exits, traps, emulation) at exit\n"
 	"      --trace          log every trap and non-I/O exit to stderr\n"
+	"      --audit          check the shadow page tables' invariants after every\n"
+	"                       shadow operation; stop the VM on the first violation\n"
+	"      --shadow-max N   at most N shadow page-table pages (default 8192);\n"
+	"                       the least recently used are reclaimed beyond it\n"
 	"      --resume MODE    how a trap returns to the guest: 'direct' (default: KVM's\n"
 	"                       registers are rewritten) or 'iret' (the monitor's IRETQ;\n"
 	"                       cheaper, but some nested KVM backends lose IOPL on it)\n"
@@ -106,6 +110,8 @@ static int cmd_run(int argc, char **argv)
 		{ "stats", no_argument, 0, 'S' },
 		{ "trace", no_argument, 0, 'T' },
 		{ "resume", required_argument, 0, 'R' },
+		{ "audit", no_argument, 0, 'A' },
+		{ "shadow-max", required_argument, 0, 'X' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -136,6 +142,15 @@ static int cmd_run(int argc, char **argv)
 		case 'B': cfg.baseline = true; break;
 		case 'S': cfg.stats = true; break;
 		case 'T': cfg.trace = true; break;
+		case 'A': cfg.audit = true; break;
+		case 'X': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (*end || n < 16 || n > (1UL << 24))
+				return die(2, "bad --shadow-max '%s' (pages, 16 or more)", optarg);
+			cfg.shadow_max = (unsigned)n;
+			break;
+		}
 		case 'R':
 			if (strcmp(optarg, "iret") && strcmp(optarg, "direct"))
 				return die(2, "bad --resume '%s' (want iret or direct)", optarg);
@@ -188,6 +203,7 @@ static int cmd_run(int argc, char **argv)
 			stats__print(stderr, who, &vm.vcpu[i]->stats);
 		}
 		devices__print_stats(&vm, stderr);
+		mmu__print_stats(&vm.mmu, cfg.name, stderr);
 	}
 	vm__exit(&vm);
 	host__exit(&host);

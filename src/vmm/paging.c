@@ -73,8 +73,23 @@ struct walk_mem paging__walk_mem(struct vcpu *vcpu)
 	return (struct walk_mem){ wm_read, wm_cmpxchg, vcpu->vm };
 }
 
+/* --audit: after every shadow operation, the invariants must hold. */
+static void audit(struct vcpu *vcpu, const char *after)
+{
+	struct vm *vm = vcpu->vm;
+	if (!vm->cfg.audit || !(vcpu->v.cr0 & CR0_PG))
+		return;
+	struct walk_env env;
+	struct walk_mem wm = paging__walk_mem(vcpu);
+	paging__env(vcpu, &env);
+	unsigned bad = mmu__audit(&vm->mmu, &env, &wm);
+	if (bad)
+		vm__stop(vm, 4, "shadow MMU audit: %u violation(s) after %s", bad, after);
+}
+
 void paging__sync_flush(struct vcpu *vcpu)
 {
+	audit(vcpu, "a shadow operation");
 	if (vcpu->vm->mmu.flush_needed) {
 		vcpu->vm->mmu.flush_needed = false;
 		vcpu__queue_flush(vcpu, (uint64_t)-1);

@@ -44,6 +44,7 @@ struct vm_config {
 	 */
 	bool resume_iret;
 	unsigned shadow_max;    /* cap on shadow page-table pages (LRU reclaim beyond) */
+	bool audit;             /* check the shadow MMU's invariants after every operation */
 	int console_in;         /* fd the COM1 input comes from, -1 for none */
 	int console_out;        /* fd COM1 output goes to */
 };
