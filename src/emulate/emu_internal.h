@@ -61,6 +61,8 @@ int emu_far(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_iret(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_softint(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_sysenter(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
+int emu_swapgs(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
+int emu_sysret(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_io(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_flags(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 

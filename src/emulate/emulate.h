@@ -32,6 +32,10 @@ int emulate__io_permitted(struct vcpu *vcpu, unsigned port, unsigned len, struct
  * emulate__insn; -ENOSYS or -EOPNOTSUPP when it cannot (the caller single-steps). */
 int emulate__traced_write(struct vcpu *vcpu, struct xfault *xf);
 
+/* The guest executed SYSCALL (the real one landed in the monitor): enter the guest
+ * kernel at its IA32_LSTAR as the CPU would. 0, or 1 with #UD. */
+int emulate__syscall(struct vcpu *vcpu, struct xfault *xf);
+
 int emulate__init(struct vcpu *vcpu);
 void emulate__exit(struct vcpu *vcpu);
 

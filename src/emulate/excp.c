@@ -180,12 +180,123 @@ static int deliver_pm(struct vcpu *vcpu, unsigned vector, enum event_kind kind, 
 	return 0;
 }
 
+static bool canonical(uint64_t a)
+{
+	return ((int64_t)(a << 16) >> 16) == (int64_t)a;
+}
+
+struct kvm_segment excp__null_ss(unsigned cpl)
+{
+	unsigned real = cpl == 0 ? 1 : cpl;
+	return (struct kvm_segment){ .selector = (uint16_t)real, .type = 3, .s = 1,
+				     .dpl = (uint8_t)real, .present = 1, .limit = 0xffffffff,
+				     .g = 1, .db = 1 };
+}
+
+/* IA-32e: 16-byte gates, IST, RSP from the 64-bit TSS, 8-byte pushes of SS:RSP always
+ * (SDM vol. 3, 6.14). */
+static int deliver_lm(struct vcpu *vcpu, unsigned vector, enum event_kind kind, bool has_err,
+		      uint32_t err, unsigned insn_len, struct xfault *xf)
+{
+	struct gstate *g = &vcpu->g;
+	struct vcpu_virt *v = &vcpu->v;
+	uint32_t ext = kind == EV_EXTINT || kind == EV_EXCEPTION ? 1 : 0;
+	uint32_t idt_err = vector * 8 + 2 + ext;
+	uint64_t gate[2];
+	int r;
+
+	if (vector * 16 + 15 > v->idtr.limit)
+		return xfault_set(xf, X86_GP, true, idt_err);
+	r = gmem__read_linear(vcpu, v->idtr.base + vector * 16, gate, 16, ACC_READ | ACC_SUPERVISOR, xf);
+	if (r)
+		return r;
+	unsigned type = (gate[0] >> 40) & 0x1f, gdpl = (gate[0] >> 45) & 3;
+	unsigned ist = (gate[0] >> 32) & 7;
+	if (type != 0x0e && type != 0x0f)
+		return xfault_set(xf, X86_GP, true, idt_err);
+	if ((kind == EV_SOFTINT || kind == EV_SOFTEXC) && gdpl < g->cpl)
+		return xfault_set(xf, X86_GP, true, vector * 8 + 2);
+	if (!(gate[0] & BIT(47)))
+		return xfault_set(xf, X86_NP, true, idt_err);
+	uint16_t sel = (uint16_t)(gate[0] >> 16);
+	uint64_t off = (gate[0] & 0xffff) | ((gate[0] >> 32) & 0xffff0000ULL) | (gate[1] << 32);
+
+	struct kvm_segment cs;
+	uint64_t d;
+	if ((sel & ~3u) == 0)
+		return xfault_set(xf, X86_GP, true, ext);
+	r = seg__read_desc(vcpu, sel, &d, xf);
+	if (r == 1)
+		return xfault_set(xf, X86_GP, true, (sel & ~3u) | ext);
+	if (r)
+		return r;
+	seg__decode(d, sel, &cs);
+	if (!cs.s || !(cs.type & 8) || !cs.l || cs.db || cs.dpl > g->cpl)
+		return xfault_set(xf, X86_GP, true, (sel & ~3u) | ext);
+	if (!cs.present)
+		return xfault_set(xf, X86_NP, true, (sel & ~3u) | ext);
+	unsigned new_cpl = (cs.type & 4) ? g->cpl : cs.dpl;
+	if (new_cpl != 0 && new_cpl != 3)
+		return -EOPNOTSUPP;
+	if (!canonical(off))
+		return xfault_set(xf, X86_GP, true, ext);
+
+	uint64_t rsp = g->gpr[R_SP];
+	const struct kvm_segment *tr = &v->tr;
+	if (ist || new_cpl < g->cpl) {
+		unsigned at = ist ? 36 + (ist - 1) * 8 : 4 + new_cpl * 8;
+		if (tr->unusable || !tr->present || at + 7 > tr->limit)
+			return xfault_set(xf, X86_TS, true, (tr->selector & ~3u) | ext);
+		r = gmem__read_linear(vcpu, tr->base + at, &rsp, 8, ACC_READ | ACC_SUPERVISOR, xf);
+		if (r)
+			return r;
+	}
+	rsp &= ~0xfULL;
+
+	uint64_t frame[6];
+	unsigned n = 0;
+	uint64_t flags = (g->rflags & ~RFL_IOPL) | ((uint64_t)vcpu->iopl << RFL_IOPL_SHIFT);
+	if (kind != EV_EXCEPTION)
+		flags &= ~RFL_RF;
+	if (has_err)
+		frame[n++] = err;
+	frame[n++] = g->rip + ((kind == EV_SOFTINT || kind == EV_SOFTEXC) ? insn_len : 0);
+	frame[n++] = seg_virt_sel(g->seg[S_CS].selector);
+	frame[n++] = flags;
+	frame[n++] = g->gpr[R_SP];
+	frame[n++] = g->cpl == 0 ? seg_virt_sel(g->seg[S_SS].selector) : g->seg[S_SS].selector;
+	if (!canonical(rsp - n * 8))
+		return xfault_set(xf, X86_SS, true, 0);
+	r = gmem__write_linear(vcpu, rsp - n * 8, frame, n * 8, ACC_SUPERVISOR, xf);
+	if (r)
+		return r;
+	if ((r = seg__mark_accessed(vcpu, sel, &d, xf)))
+		return r;
+
+	uint64_t real = seg__compress(d, true);
+	seg__decode(real, (uint16_t)((sel & ~3u) | (new_cpl == 0 ? 1 : 3)), &cs);
+	if (new_cpl < g->cpl)
+		g->seg[S_SS] = excp__null_ss(new_cpl);
+	g->seg[S_CS] = cs;
+	g->gpr[R_SP] = rsp - n * 8;
+	g->rip = off;
+	flags &= ~(RFL_TF | RFL_NT | RFL_RF);
+	if (!(type & 1))
+		flags &= ~RFL_IF;
+	g->cpl = new_cpl;
+	g->rflags = excp_real_rflags(flags, vcpu->iopl, new_cpl);
+	g->seg_dirty = g->gpr_dirty = true;
+	return 0;
+}
+
 static int deliver_once(struct vcpu *vcpu, unsigned vector, enum event_kind kind, bool has_err,
 			uint32_t err, unsigned insn_len, struct xfault *xf)
 {
 	struct vcpu_virt *v = &vcpu->v;
-	if (!(v->cr0 & CR0_PE) || virt_long_mode(v))
-		return -EOPNOTSUPP;  /* real mode and IA-32e delivery: not built yet */
+	if (!(v->cr0 & CR0_PE))
+		return -EOPNOTSUPP;  /* real mode: not supported */
+	if (virt_long_mode(v))
+		return deliver_lm(vcpu, vector, kind, has_err, err, insn_len, xf);
 	return deliver_pm(vcpu, vector, kind, has_err, err, insn_len, xf);
 }
 

@@ -32,6 +32,9 @@ int excp__deliver_fault(struct vcpu *vcpu, const struct xfault *xf);
 /* The real RFLAGS for virtual flags f at virtual CPL cpl (guest IOPL iopl). */
 uint64_t excp_real_rflags(uint64_t f, unsigned iopl, unsigned cpl);
 
+/* The null SS (RPL = CPL) that IA-32e privilege changes load, as a real cache. */
+struct kvm_segment excp__null_ss(unsigned cpl);
+
 /* Whether the CPU pushes an error code for exception `vector`. */
 bool excp__has_error_code(unsigned vector);
 

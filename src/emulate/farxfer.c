@@ -230,6 +230,71 @@ int emu_far(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 	}
 }
 
+static bool canonical(uint64_t a) { return ((int64_t)(a << 16) >> 16) == (int64_t)a; }
+
+/* The EFLAGS an IRET may load, by the old CPL and IOPL (SDM IRET). */
+static uint64_t iret_flags(struct vcpu *vcpu, uint64_t fl, unsigned osz)
+{
+	struct gstate *g = &vcpu->g;
+	uint64_t old = (g->rflags & ~RFL_IOPL) | ((uint64_t)vcpu->iopl << RFL_IOPL_SHIFT);
+	uint64_t mask = RFL_CF | RFL_PF | RFL_AF | RFL_ZF | RFL_SF | RFL_TF | RFL_DF | RFL_OF |
+			RFL_NT | RFL_RF | RFL_AC | RFL_ID;
+	if (g->cpl == 0)
+		mask |= RFL_IF | RFL_IOPL | RFL_VIF | RFL_VIP;
+	else if (g->cpl <= vcpu->iopl)
+		mask |= RFL_IF;
+	if (osz == 2)
+		mask &= 0xffff;
+	return (old & ~mask) | (fl & mask) | RFL_FIXED;
+}
+
+/* IRET from 64-bit code: RIP, CS, RFLAGS, RSP, SS are always popped (SDM vol. 2 IRET,
+ * IA-32e mode). */
+static int iret64(struct vcpu *vcpu, unsigned osz, struct xfault *xf)
+{
+	struct gstate *g = &vcpu->g;
+	uint64_t rip, sel, fl, rsp, ss;
+	struct kvm_segment cs, sss;
+	int r;
+
+	if ((r = stack_read(vcpu, 0, osz, &rip, xf)) || (r = stack_read(vcpu, 1, osz, &sel, xf)) ||
+	    (r = stack_read(vcpu, 2, osz, &fl, xf)) || (r = stack_read(vcpu, 3, osz, &rsp, xf)) ||
+	    (r = stack_read(vcpu, 4, osz, &ss, xf)))
+		return r;
+	if (fl & RFL_NT)
+		return gp0(xf);           /* no task return in IA-32e mode */
+	unsigned rpl = sel & 3;
+	if (rpl < g->cpl)
+		return xfault_set(xf, X86_GP, true, (uint32_t)sel & ~3u);
+	if (rpl != 0 && rpl != 3)
+		return -EOPNOTSUPP;
+	if ((r = seg__check_code(vcpu, (uint16_t)sel, g->cpl, true, &cs, xf)))
+		return r;
+	bool to64 = cs.l;
+	if (to64 ? !canonical(rip) : rip > cs.limit)
+		return gp0(xf);
+	if ((ss & ~3u) == 0 && to64 && rpl < 3) {
+		if ((ss & 3) != rpl)
+			return xfault_set(xf, X86_GP, true, 0);
+		sss = excp__null_ss(rpl);
+	} else if ((r = seg__check_stack(vcpu, (uint16_t)ss, rpl, X86_GP, &sss, xf))) {
+		return r;
+	}
+	uint64_t nf = iret_flags(vcpu, fl, osz);
+	bool outer = rpl > g->cpl;
+	g->seg[S_CS] = cs;
+	g->seg[S_SS] = sss;
+	g->rip = to64 ? rip : (uint32_t)rip;
+	g->gpr[R_SP] = osz == 8 ? rsp : (uint32_t)rsp;
+	g->cpl = rpl;
+	if (outer)
+		null_inaccessible(vcpu, rpl);
+	vcpu->iopl = (unsigned)((nf & RFL_IOPL) >> RFL_IOPL_SHIFT);
+	g->rflags = excp_real_rflags(nf, vcpu->iopl, rpl);
+	g->seg_dirty = g->gpr_dirty = true;
+	return 0;
+}
+
 int emu_iret(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 {
 	struct gstate *g = &vcpu->g;
@@ -238,8 +303,10 @@ int emu_iret(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 	int r;
 
 	vcpu->stats.emulated[EMU_IRET]++;
-	if (gs_64bit(g) || virt_long_mode(&vcpu->v))
-		return -EOPNOTSUPP;      /* IRETQ comes with 64-bit guests */
+	if (gs_64bit(g))
+		return iret64(vcpu, in->ci->id == X86_INS_IRETQ ? 8 : osz, xf);
+	if (virt_long_mode(&vcpu->v))
+		return -EOPNOTSUPP;      /* IRET in compatibility mode: not built yet */
 	if (g->rflags & RFL_NT)
 		return -EOPNOTSUPP;      /* nested task return: no hardware task switching */
 	if ((r = stack_read(vcpu, 0, osz, &eip, xf)) || (r = stack_read(vcpu, 1, osz, &sel, xf)) ||
@@ -251,18 +318,7 @@ int emu_iret(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 		vm__stop(vcpu->vm, 4, "guest IRET to virtual-8086 mode: not supported");
 		return -EOPNOTSUPP;
 	}
-
-	/* Which flags the guest may change depends on the old CPL and IOPL. */
-	uint64_t old = (g->rflags & ~RFL_IOPL) | ((uint64_t)vcpu->iopl << RFL_IOPL_SHIFT);
-	uint64_t mask = RFL_CF | RFL_PF | RFL_AF | RFL_ZF | RFL_SF | RFL_TF | RFL_DF | RFL_OF |
-			RFL_NT | RFL_RF | RFL_AC | RFL_ID;
-	if (g->cpl == 0)
-		mask |= RFL_IF | RFL_IOPL | RFL_VIF | RFL_VIP;
-	else if (g->cpl <= vcpu->iopl)
-		mask |= RFL_IF;
-	if (osz == 2)
-		mask &= 0xffff;
-	uint64_t nf = (old & ~mask) | (fl & mask) | RFL_FIXED;
+	uint64_t nf = iret_flags(vcpu, fl, osz);
 
 	if ((r = far_return(vcpu, (uint16_t)sel, eip, osz, 0, &nf, xf)))
 		return r;
@@ -350,6 +406,78 @@ int emu_sysenter(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 		g->cpl = 3;
 		g->rflags = excp_real_rflags(g->rflags, vcpu->iopl, 3);
 	}
+	g->seg_dirty = g->gpr_dirty = true;
+	return 0;
+}
+
+/* SWAPGS: 64-bit mode, CPL 0: exchange GS.base and IA32_KERNEL_GS_BASE. */
+int emu_swapgs(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
+{
+	struct gstate *g = &vcpu->g;
+	if (!gs_64bit(g))
+		return xfault_set(xf, X86_UD, false, 0);
+	if (g->cpl != 0)
+		return gp0(xf);
+	vcpu->stats.emulated[EMU_OTHER]++;
+	uint64_t t = g->seg[S_GS].base;
+	g->seg[S_GS].base = vcpu->v.msr.kernel_gs_base;
+	vcpu->v.msr.kernel_gs_base = t;
+	g->seg_dirty = true;
+	advance(vcpu, in);
+	return 0;
+}
+
+static struct kvm_segment flat64(uint16_t sel, bool code, bool l, unsigned cpl)
+{
+	unsigned real = cpl == 0 ? 1 : cpl;
+	return (struct kvm_segment){
+		.base = 0, .limit = 0xffffffff, .selector = (uint16_t)((sel & ~3u) | real),
+		.type = code ? 0xb : 0x3, .present = 1, .dpl = (uint8_t)real, .s = 1, .g = 1,
+		.l = (uint8_t)(code && l), .db = (uint8_t)(!(code && l)),
+	};
+}
+
+int emulate__syscall(struct vcpu *vcpu, struct xfault *xf)
+{
+	struct gstate *g = &vcpu->g;
+	const struct vmsrs *m = &vcpu->v.msr;
+	if (!(vcpu->v.efer & EFER_SCE) || !virt_long_mode(&vcpu->v))
+		return xfault_set(xf, X86_UD, false, 0);
+	vcpu->stats.emulated[EMU_FAR_CALL]++;
+	/* The CPU left the return RIP in RCX and RFLAGS in R11 (the real ones: the guest's
+	 * IOPL goes back in). */
+	uint64_t vflags = (g->gpr[R_11] & ~RFL_IOPL & ~RFL_RF) |
+			  ((uint64_t)vcpu->iopl << RFL_IOPL_SHIFT);
+	g->gpr[R_11] = vflags;
+	uint16_t sel = (uint16_t)(m->star >> 32);
+	g->seg[S_CS] = flat64(sel, true, true, 0);
+	g->seg[S_SS] = flat64((uint16_t)(sel + 8), false, false, 0);
+	g->rip = m->lstar;
+	g->cpl = 0;
+	g->rflags = excp_real_rflags(vflags & ~m->fmask, vcpu->iopl, 0);
+	g->seg_dirty = g->gpr_dirty = true;
+	return 0;
+}
+
+int emu_sysret(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
+{
+	struct gstate *g = &vcpu->g;
+	const struct vmsrs *m = &vcpu->v.msr;
+	bool to64 = in->x->rex & 8;
+	if (!(vcpu->v.efer & EFER_SCE) || !gs_64bit(g))
+		return xfault_set(xf, X86_UD, false, 0);
+	if (g->cpl != 0 || (to64 && !canonical(g->gpr[R_CX])))
+		return gp0(xf);
+	vcpu->stats.emulated[EMU_FAR_RET]++;
+	uint16_t sel = (uint16_t)(m->star >> 48);
+	g->seg[S_CS] = flat64((uint16_t)(sel + (to64 ? 16 : 0)), true, to64, 3);
+	g->seg[S_SS] = flat64((uint16_t)(sel + 8), false, false, 3);
+	g->rip = to64 ? g->gpr[R_CX] : (uint32_t)g->gpr[R_CX];
+	uint64_t vflags = (g->gpr[R_11] & 0x3c7fd7ULL) | RFL_FIXED;
+	vcpu->iopl = (unsigned)((vflags & RFL_IOPL) >> RFL_IOPL_SHIFT);
+	g->cpl = 3;
+	g->rflags = excp_real_rflags(vflags, vcpu->iopl, 3);
+	null_inaccessible(vcpu, 3);
 	g->seg_dirty = g->gpr_dirty = true;
 	return 0;
 }

@@ -265,12 +265,16 @@ static int dispatch(struct vcpu *vcpu, struct insn *in, struct xfault *xf)
 		return emu_cpuid(vcpu, in, xf);
 	case X86_INS_LJMP: case X86_INS_LCALL: case X86_INS_RETF:
 		return emu_far(vcpu, in, xf);
-	case X86_INS_IRET: case X86_INS_IRETD:
+	case X86_INS_IRET: case X86_INS_IRETD: case X86_INS_IRETQ:
 		return emu_iret(vcpu, in, xf);
 	case X86_INS_INT: case X86_INS_INT3: case X86_INS_INTO:
 		return emu_softint(vcpu, in, xf);
 	case X86_INS_SYSENTER: case X86_INS_SYSEXIT:
 		return emu_sysenter(vcpu, in, xf);
+	case X86_INS_SWAPGS:
+		return emu_swapgs(vcpu, in, xf);
+	case X86_INS_SYSRET:
+		return emu_sysret(vcpu, in, xf);
 	case X86_INS_IN: case X86_INS_OUT: case X86_INS_INSB: case X86_INS_INSW:
 	case X86_INS_INSD: case X86_INS_OUTSB: case X86_INS_OUTSW: case X86_INS_OUTSD:
 		return emu_io(vcpu, in, xf);

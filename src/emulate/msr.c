@@ -129,7 +129,13 @@ static int msr_write(struct vcpu *vcpu, uint32_t idx, uint64_t val, struct xfaul
 		}
 		return 0;
 	}
-	case MSR_STAR: m->star = val; return 0;
+	case MSR_STAR:
+		/* The real STAR follows the guest's: a backend that runs SYSRET natively
+		 * then loads the guest's user selectors. */
+		if (kvm__set_msr(vcpu->fd, MSR_STAR, val))
+			return gp0(xf);
+		m->star = val;
+		return 0;
 	case MSR_LSTAR:
 	case MSR_CSTAR:
 		if (!canonical(val))

@@ -35,19 +35,33 @@ int emu_set_cr0(struct vcpu *vcpu, uint64_t val, struct xfault *xf)
 		return -EOPNOTSUPP;
 	}
 	bool pg_on = (val & CR0_PG) && !(v->cr0 & CR0_PG);
+	bool pg_off = !(val & CR0_PG) && (v->cr0 & CR0_PG);
+	uint64_t old = v->cr0, old_efer = v->efer;
 	if (pg_on && (v->efer & EFER_LME)) {
+		/* Activating IA-32e mode needs PAE; from 64-bit code it cannot happen. */
 		if (!(v->cr4 & CR4_PAE))
 			return gp0(xf);
-		vm__stop(vcpu->vm, 4, "guest enabled IA-32e paging (EFER.LME, CR0.PG): 64-bit guests are not supported yet");
-		return -EOPNOTSUPP;
+		v->efer |= EFER_LMA;
 	}
-	uint64_t old = v->cr0;
+	if (pg_off && (v->efer & EFER_LMA)) {
+		if (gs_64bit(&vcpu->g))
+			return gp0(xf);   /* leaving IA-32e mode from 64-bit code */
+		v->efer &= ~EFER_LMA;
+	}
 	v->cr0 = val;
 	vcpu__sync_control_regs(vcpu);
+	if ((old_efer ^ v->efer) & EFER_LMA) {
+		/* The L bit of code descriptors means something now (or no longer). */
+		if (seg__mirror_gdt(vcpu) || seg__mirror_ldt(vcpu)) {
+			vm__stop(vcpu->vm, 4, "cannot mirror the guest's descriptor tables");
+			return -EINVAL;
+		}
+	}
 	if ((old ^ val) & (CR0_PG | CR0_WP)) {
 		int r = paging__update(vcpu, false, xf);
 		if (r) {
-			v->cr0 = old;     /* a fault leaves CR0 as it was */
+			v->cr0 = old;     /* a fault leaves CR0 and EFER as they were */
+			v->efer = old_efer;
 			vcpu__sync_control_regs(vcpu);
 			return r;
 		}

@@ -45,5 +45,19 @@ mon_resume:
 	popq %rax
 	addq $16, %rsp
 	iretq
+
+/*
+ * mon_syscall: the real IA32_LSTAR. A guest SYSCALL from guest kernel mode enters here
+ * at CPL 0 on the guest's own stack (SYSCALL switches no stack) with the guest's RCX and
+ * R11 set: HLT exits to the VMM without touching a register or memory, and the VMM
+ * emulates the guest's SYSCALL. (A backend that runs a CPL 3 SYSCALL to LSTAR without
+ * changing privilege faults fetching this supervisor page instead; the VMM recognises
+ * that fault's RIP as the same SYSCALL.) Never resumed.
+ */
+	.balign 16
+	.globl mon_syscall
+mon_syscall:
+	hlt
+	ud2
 	.globl mon_end
 mon_end:

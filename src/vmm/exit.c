@@ -16,6 +16,7 @@
 #include "emulate.h"
 #include "excp.h"
 #include "exit.h"
+#include "monitor_syms.h"
 #include "paging.h"
 #include "physmap.h"
 #include "seg.h"
@@ -157,6 +158,30 @@ static void halt(struct vcpu *vcpu)
 	vcpu->halted = false;
 }
 
+/*
+ * The guest's SYSCALL, in either form: the real SYSCALL entered mon_syscall at CPL 0
+ * and HLTed (state in the sync registers), or a backend ran a CPL 3 SYSCALL to LSTAR
+ * without changing privilege and the fetch of the monitor page faulted (state in the
+ * trap frame, already loaded). RCX and R11 hold what SYSCALL put there.
+ */
+static void handle_syscall(struct vcpu *vcpu, bool from_frame)
+{
+	struct xfault xf;
+	if (!from_frame)
+		vcpu__load_state(vcpu, false);
+	vcpu->stats.syscalls++;
+	if (emulate__syscall(vcpu, &xf) == 1) {
+		/* SYSCALL was #UD for the guest: it faults at the SYSCALL instruction. */
+		vcpu->g.rip = vcpu->g.gpr[R_CX] - 2;
+		deliver_emulated_fault(vcpu, &xf);
+	}
+	if (!from_frame) {
+		deliver_pending_irq(vcpu);
+		vcpu->guest_if = vcpu->g.rflags & RFL_IF;
+		vcpu__store_state(vcpu);
+	}
+}
+
 static void handle_trap(struct vcpu *vcpu, unsigned vec)
 {
 	struct kvm_sregs *s = &vcpu->run->s.regs.sregs;
@@ -208,7 +233,10 @@ static void handle_trap(struct vcpu *vcpu, unsigned vec)
 			reflect(vcpu, vec, EV_EXCEPTION, true, err);
 		break;
 	case X86_PF:
-		handle_page_fault(vcpu, s->cr2, err);
+		if (vcpu->g.rip == SYM_MON_SYSCALL && s->cr2 == SYM_MON_SYSCALL && vcpu->g.cpl == 3)
+			handle_syscall(vcpu, true);
+		else
+			handle_page_fault(vcpu, s->cr2, err);
 		break;
 	case X86_DB: {
 		/* The guest's own #DB (TF or its breakpoints): DR6 as the CPU left it. */
@@ -316,6 +344,14 @@ void exit__handle(struct vcpu *vcpu)
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
 		handle_internal_error(vcpu);
+		break;
+	case KVM_EXIT_HLT:
+		/* Only the monitor can execute HLT: mon_syscall, the guest's SYSCALL. */
+		if (run->s.regs.regs.rip - SYM_MON_SYSCALL <= 1)
+			handle_syscall(vcpu, false);
+		else
+			vm__stop(vcpu->vm, 4, "unexpected HLT at %#llx",
+				 (unsigned long long)run->s.regs.regs.rip);
 		break;
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 		vcpu->stats.irq_windows++;

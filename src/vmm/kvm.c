@@ -29,6 +29,7 @@ int kvm__open(struct kvm_sys *k)
 			return -ENOTSUP;
 		}
 	}
+	k->shadows_our_tables = access("/sys/module/kvm_pvm", F_OK) == 0;
 	k->run_size = ioctl(k->fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (k->run_size <= 0) {
 		close(k->fd);

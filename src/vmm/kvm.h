@@ -12,6 +12,9 @@
 struct kvm_sys {
 	int fd;                /* /dev/kvm */
 	int run_size;
+	/* The backend shadows the real page tables itself and does not see shade rewrite
+	 * them (the nested kvm_pvm): see backend_resync() in vcpu.c. */
+	bool shadows_our_tables;
 };
 
 int kvm__open(struct kvm_sys *k);

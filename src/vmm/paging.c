@@ -185,6 +185,10 @@ void paging__page_fault(struct vcpu *vcpu, uint64_t cr2, uint32_t err)
 	if (env.mode != PG_LM4)
 		cr2 &= 0xffffffffULL;
 	int r = walker__walk(&env, &wm, cr2, access, &w);
+	if (vm->cfg.trace)
+		fprintf(stderr, "trace: #PF %#llx access %#x: %s (error %#x, gpa %#llx)\n",
+			(unsigned long long)cr2, access, r == 1 ? "guest fault" : r ? "error" : "hidden",
+			r == 1 ? w.error : 0, (unsigned long long)w.gpa.v);
 	if (r == 1) {
 		/* The guest's own fault: its error code, its CR2. */
 		vm->mmu.stats.true_faults++;

@@ -30,7 +30,7 @@ struct vcpu_stats {
 	uint64_t hidden_faults, mmio_faults;
 	uint64_t io_exits, io_user_checked;
 	uint64_t internal_errors_emulated;
-	uint64_t tlb_flushes, traced_writes, virq_in_monitor;
+	uint64_t tlb_flushes, traced_writes, virq_in_monitor, syscalls, backend_resyncs;
 };
 
 void stats__print(FILE *f, const char *who, const struct vcpu_stats *s);

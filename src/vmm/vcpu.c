@@ -23,6 +23,7 @@
 #include "exit.h"
 #include "seg.h"
 #include "vcpu.h"
+#include "monitor_syms.h"
 
 #define KICK_SIGNAL SIGUSR1
 
@@ -165,6 +166,8 @@ void vcpu__store_state(struct vcpu *vcpu)
 		vcpu->flush_pending = false;
 		vcpu->stats.tlb_flushes++;
 		g->seg_dirty = true;                  /* CR3 is part of the sregs */
+		if (vcpu->vm->host->kvm.shadows_our_tables)
+			vcpu->vm->backend_stale = true;
 	}
 
 	if (g->in_frame && iret) {
@@ -258,6 +261,12 @@ int vcpu__reset_multiboot(struct vcpu *vcpu, uint32_t entry, uint32_t mbi)
 	memset(sregs.interrupt_bitmap, 0, sizeof(sregs.interrupt_bitmap));
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
 		return -errno;
+
+	/* A guest SYSCALL enters the monitor, which hands it to shade (mon_syscall). */
+	if (kvm__set_msr(vcpu->fd, 0xc0000082, SYM_MON_SYSCALL) ||
+	    kvm__set_msr(vcpu->fd, 0xc0000083, SYM_MON_SYSCALL) ||
+	    kvm__set_msr(vcpu->fd, 0xc0000084, RFL_IF | RFL_TF | RFL_DF | RFL_AC | RFL_NT))
+		return -EIO;
 
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = entry;
@@ -387,6 +396,33 @@ void vcpu__halt(struct vcpu *vcpu, bool guest_if)
 	vcpu->stats.halt_wakeups++;
 }
 
+/*
+ * A KVM backend that itself shadows shade's real page tables (kvm_pvm) never sees shade
+ * rewrite them through the memfd, and no CR3 load makes it look again. It interprets all
+ * code except 64-bit CPL 3 code, re-reading the tables on every access, so only IA-32e
+ * guests can run on its stale shadows; and since the guest kernel enters user mode
+ * without an exit (a native IRETQ or SYSRET), the shadows must go at the flush itself:
+ * re-registering the memslot drops them all (a few ms on kvm_pvm, at most once per exit).
+ */
+static void backend_resync(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	if (!vm->backend_stale)
+		return;
+	if (!(vcpu->v.efer & EFER_LMA)) {
+		vm->backend_stale = false;
+		return;
+	}
+	struct pool *p = &vm->host->pool;
+	if (kvm__set_memslot(vm->fd, 0, 0, 0, p->base, false) ||
+	    kvm__set_memslot(vm->fd, 0, 0, p->nframes * PAGE_SIZE, p->base, false)) {
+		vm__stop(vm, 4, "cannot re-register guest memory with KVM");
+		return;
+	}
+	vm->backend_stale = false;
+	vcpu->stats.backend_resyncs++;
+}
+
 void *vcpu__thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -408,6 +444,7 @@ void *vcpu__thread(void *arg)
 		if (atomic_load(&vm->stop))
 			break;
 		arm_deadline(vcpu, timers__next(&vm->timers));
+		backend_resync(vcpu);
 		ret = ioctl(vcpu->fd, KVM_RUN, 0);
 		run->kvm_dirty_regs = 0;
 		if (ret < 0) {

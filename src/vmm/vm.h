@@ -69,6 +69,7 @@ struct vm {
 	unsigned nvcpus;
 	uint64_t entry;               /* guest entry point (32-bit, paging off) */
 	uint64_t mbi;                 /* multiboot information address */
+	bool backend_stale;           /* the KVM backend's own shadows lag shade's tables */
 
 	/* how the VM ended */
 	atomic_bool stop;
