@@ -31,6 +31,10 @@
 #define CR4_PCE (1u << 8)
 #define CR4_OSFXSR (1u << 9)
 #define CR4_OSXMMEXCPT (1u << 10)
+#define CR4_PCIDE (1u << 17)
+#define CR4_SMEP (1u << 20)
+#define CR4_SMAP (1u << 21)
+#define CR4_PKE (1u << 22)
 
 #define FL_CF (1u << 0)
 #define FL_FIXED (1u << 1)
@@ -53,6 +57,9 @@
 #define MSR_EFER 0xc0000080
 #define MSR_TSC_AUX 0xc0000103
 #define EFER_SCE (1u << 0)
+#define EFER_LME (1u << 8)
+#define EFER_LMA (1u << 10)
+#define EFER_NXE (1u << 11)
 
 /* CPUID.1:EDX bits the guests rely on. */
 #define CPUID1_EDX_VME (1u << 1)
@@ -64,11 +71,15 @@
 #define CPUID1_EDX_SEP (1u << 11)
 #define CPUID1_EDX_PGE (1u << 13)
 #define CPUID1_EDX_PAT (1u << 16)
+#define CPUID1_EDX_PSE36 (1u << 17)
 #define CPUID1_EDX_FXSR (1u << 24)
 #define CPUID1_EDX_SSE (1u << 25)
 #define CPUID1_ECX_X2APIC (1u << 21)
 #define CPUID81_EDX_SYSCALL (1u << 11)
+#define CPUID81_EDX_NX (1u << 20)
+#define CPUID81_EDX_1GB (1u << 26)
 #define CPUID81_EDX_RDTSCP (1u << 27)
+#define CPUID81_EDX_LM (1u << 29)
 
 struct dtr {
 	u16 limit;
@@ -167,6 +178,9 @@ static inline void write_eflags(u32 f)
 {
 	asm volatile("pushl %0; popfl" : : "r"(f) : "memory", "cc");
 }
+
+/* Invalidate the TLB entries for one linear address (and all paging-structure caches). */
+static inline void invlpg(u32 va) { asm volatile("invlpg (%0)" : : "r"(va) : "memory"); }
 
 static inline void cli(void) { asm volatile("cli" : : : "memory"); }
 static inline void sti(void) { asm volatile("sti" : : : "memory"); }

@@ -97,9 +97,9 @@ int walker__load_pdptes(struct walk_env *env, const struct walk_mem *mem)
 		uint64_t e;
 		if (mem->read(mem->ctx, GPA(base + i * 8), &e, 8))
 			return -EFAULT;
+		env->pdpte[i] = e;
 		if ((e & E_P) && (e & rsvd))
 			return 1;
-		env->pdpte[i] = e;
 	}
 	return 0;
 }

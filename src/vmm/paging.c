@@ -122,6 +122,11 @@ int paging__update(struct vcpu *vcpu, bool cr3_only, struct xfault *xf)
 	if (env.mode == PG_PAE) {
 		/* MOV CR3 and enabling paging load the PDPTEs (a bad one is #GP(0)). */
 		r = walker__load_pdptes(&env, &wm);
+		if (r == 1 && vm->cfg.trace)
+			fprintf(stderr, "trace: PAE CR3 %#llx: a PDPTE has reserved bits (%#llx %#llx %#llx %#llx)\n",
+				(unsigned long long)env.cr3, (unsigned long long)env.pdpte[0],
+				(unsigned long long)env.pdpte[1], (unsigned long long)env.pdpte[2],
+				(unsigned long long)env.pdpte[3]);
 		if (r == 1)
 			return xfault_set(xf, X86_GP, true, 0);
 		if (r)

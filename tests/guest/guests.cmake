@@ -21,9 +21,21 @@ set(SHADE_GUEST_TIMEOUT 120)
 # parallel tests loses ticks, so these run alone.
 set(SHADE_SERIAL_GUESTS timer bench-traps)
 
-foreach(guest ${SHADE_TEST_GUESTS})
+# Guests that run only under QEMU until shade supports what they test: the paging
+# guests need guest paging (a shadow MMU), and shade stops a guest that sets CR0.PG.
+# They are written for bare metal like the others and become shade's acceptance tests
+# then: move each to SHADE_TEST_GUESTS as shade starts to pass it.
+set(SHADE_QEMU_ONLY_GUESTS paging-matrix-32 paging-matrix-pae paging-matrix-64
+    paging-edit-32 paging-edit-64)
+
+foreach(guest ${SHADE_TEST_GUESTS} ${SHADE_QEMU_ONLY_GUESTS})
   set(kernel ${PROJECT_BINARY_DIR}/guest-images/tests/${guest}.elf)
-  foreach(vmm shade qemu)
+  if(guest IN_LIST SHADE_QEMU_ONLY_GUESTS)
+    set(vmms qemu)
+  else()
+    set(vmms shade qemu)
+  endif()
+  foreach(vmm ${vmms})
     if(vmm STREQUAL "shade")
       set(bin $<TARGET_FILE:shade>)
     else()
