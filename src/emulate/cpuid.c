@@ -15,9 +15,10 @@
 /* Leaf 1 EDX: MCE, APIC (no local APIC yet), MTRR, MCA, PSN, DS, ACPI, HTT, TM, PBE. */
 #define L1_EDX_HIDE (BIT(7) | BIT(9) | BIT(12) | BIT(14) | BIT(18) | BIT(21) | BIT(22) | \
 		     BIT(28) | BIT(29) | BIT(31))
-/* Leaf 0x80000001 ECX: SVM; EDX: 1 GiB pages (until the shadow MMU maps them). */
+/* Leaf 0x80000001 ECX: SVM. (EDX keeps 1 GiB pages: the shadow MMU maps a guest's
+ * large pages with 4 KiB leaves, so the host need not have them.) */
 #define X1_ECX_HIDE BIT(2)
-#define X1_EDX_HIDE BIT(26)
+#define X1_EDX_HIDE 0u
 /* Leaf 7.0 EBX keeps only: BMI1, BMI2, ERMS, ADX, CLFLUSHOPT, SHA. */
 #define L7_EBX_KEEP (BIT(3) | BIT(8) | BIT(9) | BIT(19) | BIT(23) | BIT(29))
 
@@ -98,6 +99,17 @@ static const struct kvm_cpuid_entry2 *find(const struct cpuid_table *t, uint32_t
 		return e;
 	}
 	return NULL;
+}
+
+void cpuid__set_bit(struct cpuid_table *t, uint32_t leaf, uint32_t subleaf, unsigned reg,
+		    unsigned bit)
+{
+	struct kvm_cpuid_entry2 *e = (struct kvm_cpuid_entry2 *)find(t, leaf, subleaf);
+	uint32_t *r[4];
+	if (!e || reg > 3 || bit > 31)
+		return;
+	r[0] = &e->eax; r[1] = &e->ebx; r[2] = &e->ecx; r[3] = &e->edx;
+	*r[reg] |= (uint32_t)BIT(bit);
 }
 
 void cpuid__lookup(const struct cpuid_table *t, uint32_t leaf, uint32_t subleaf,

@@ -24,6 +24,9 @@ int cpuid__build(struct cpuid_table *t, const struct kvm_cpuid2 *supported);
 /* The guest-visible values for (leaf, subleaf), as hardware answers out-of-range leaves. */
 void cpuid__lookup(const struct cpuid_table *t, uint32_t leaf, uint32_t subleaf,
 		   uint32_t out[4]);
+/* Offer a feature shade itself provides (reg 0..3 = EAX..EDX), if the leaf exists. */
+void cpuid__set_bit(struct cpuid_table *t, uint32_t leaf, uint32_t subleaf, unsigned reg,
+		    unsigned bit);
 /* A kvm_cpuid2 copy for KVM_SET_CPUID2 (caller frees). */
 struct kvm_cpuid2 *cpuid__to_kvm(const struct cpuid_table *t);
 

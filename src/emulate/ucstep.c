@@ -8,8 +8,10 @@
  *
  * Pages are mapped by translating through the guest's own tables (with paging on), with
  * the access type unicorn reports; a guest page fault there becomes the guest's #PF.
- * Limits (checked, never guessed): flat 32-bit segments only (every segment base 0),
- * guest RAM only (an access outside it is refused, not emulated).
+ * Two engines per vCPU, one for 32-bit code and one for 64-bit code (a 64-bit guest
+ * kernel's page-table writes come here). Limits (checked, never guessed): 32-bit code
+ * with flat segments only (every segment base 0), 64-bit code with any FS/GS base, guest
+ * RAM only (an access outside it is refused, not emulated).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 
 struct ucctx {
 	uc_engine *uc;
+	bool is64;
 	struct vcpu *vcpu;
 	uint64_t mapped[UC_MAX_PAGES];      /* linear pages mapped in unicorn */
 	uint64_t mapped_gpa[UC_MAX_PAGES];  /* and the guest-physical page behind each */
@@ -40,7 +43,7 @@ static bool map_page(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 {
 	struct ucctx *c = user;
 	struct vm *vm = c->vcpu->vm;
-	uint64_t page = addr & PAGE_MASK & 0xffffffffULL;
+	uint64_t page = addr & PAGE_MASK & (c->is64 ? ~0ULL : 0xffffffffULL);
 	unsigned acc = type == UC_MEM_WRITE_UNMAPPED ? ACC_WRITE :
 		       type == UC_MEM_FETCH_UNMAPPED ? ACC_FETCH : ACC_READ;
 	gpa_t gpa;
@@ -99,10 +102,11 @@ static void on_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 static const int uc_gprs[8] = { UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_EBX,
 				UC_X86_REG_ESP, UC_X86_REG_EBP, UC_X86_REG_ESI, UC_X86_REG_EDI };
 
-/* One engine per vCPU, made on first use: opening one costs far more than a step. */
-static struct ucctx *engine(struct vcpu *vcpu)
+/* Engines per vCPU, made on first use: opening one costs far more than a step. */
+static struct ucctx *engine(struct vcpu *vcpu, bool is64)
 {
-	struct ucctx *c = vcpu->uc;
+	struct ucctx **slot = is64 ? &vcpu->uc64 : &vcpu->uc;
+	struct ucctx *c = *slot;
 	uc_hook h;
 
 	if (c)
@@ -110,7 +114,7 @@ static struct ucctx *engine(struct vcpu *vcpu)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	if (uc_open(UC_ARCH_X86, UC_MODE_32, &c->uc) != UC_ERR_OK) {
+	if (uc_open(UC_ARCH_X86, is64 ? UC_MODE_64 : UC_MODE_32, &c->uc) != UC_ERR_OK) {
 		free(c);
 		return NULL;
 	}
@@ -118,32 +122,80 @@ static struct ucctx *engine(struct vcpu *vcpu)
 	uc_hook_add(c->uc, &h, UC_HOOK_INTR, (void *)on_intr, c, 1, 0);
 	uc_hook_add(c->uc, &h, UC_HOOK_MEM_WRITE, (void *)on_write, c, 1, 0);
 	c->vcpu = vcpu;
-	vcpu->uc = c;
+	c->is64 = is64;
+	*slot = c;
 	return c;
+}
+
+static void engine_close(struct ucctx **slot)
+{
+	if (!*slot)
+		return;
+	uc_close((*slot)->uc);
+	free(*slot);
+	*slot = NULL;
 }
 
 void emu_unicorn_exit(struct vcpu *vcpu)
 {
-	struct ucctx *c = vcpu->uc;
-	if (!c)
+	engine_close(&vcpu->uc);
+	engine_close(&vcpu->uc64);
+}
+
+static const int uc_gprs64[16] = {
+	UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX, UC_X86_REG_RSP,
+	UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_R8, UC_X86_REG_R9,
+	UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14,
+	UC_X86_REG_R15,
+};
+
+/* The guest's registers into the engine; 64-bit code keeps its FS/GS bases. */
+static void regs_in(struct ucctx *c, const struct gstate *g)
+{
+	if (c->is64) {
+		for (unsigned i = 0; i < 16; i++)
+			uc_reg_write(c->uc, uc_gprs64[i], &g->gpr[i]);
+		uc_reg_write(c->uc, UC_X86_REG_FS_BASE, &g->seg[S_FS].base);
+		uc_reg_write(c->uc, UC_X86_REG_GS_BASE, &g->seg[S_GS].base);
 		return;
-	uc_close(c->uc);
-	free(c);
-	vcpu->uc = NULL;
+	}
+	for (unsigned i = 0; i < 8; i++) {
+		uint32_t v = (uint32_t)g->gpr[i];
+		uc_reg_write(c->uc, uc_gprs[i], &v);
+	}
+}
+
+static void regs_out(struct ucctx *c, struct gstate *g)
+{
+	if (c->is64) {
+		for (unsigned i = 0; i < 16; i++)
+			uc_reg_read(c->uc, uc_gprs64[i], &g->gpr[i]);
+		uc_reg_read(c->uc, UC_X86_REG_RIP, &g->rip);
+		return;
+	}
+	for (unsigned i = 0; i < 8; i++) {
+		uint32_t v;
+		uc_reg_read(c->uc, uc_gprs[i], &v);
+		g->gpr[i] = v;
+	}
+	uint32_t eip;
+	uc_reg_read(c->uc, UC_X86_REG_EIP, &eip);
+	g->rip = eip;
 }
 
 int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 {
 	struct gstate *g = &vcpu->g;
+	bool is64 = gs_64bit(g);
 	struct ucctx *c;
 	int ret = 0;
 
-	if (gs_64bit(g) || !gs_32bit(g))
+	if (!is64 && !gs_32bit(g))
 		return -ENOSYS;
-	for (unsigned s = S_ES; s <= S_GS; s++)
+	for (unsigned s = S_ES; !is64 && s <= S_GS; s++)
 		if (!g->seg[s].unusable && g->seg[s].base != 0)
 			return -ENOSYS;
-	if (!(c = engine(vcpu)))
+	if (!(c = engine(vcpu, is64)))
 		return -ENOMEM;
 	uc_engine *uc = c->uc;
 	c->nmapped = c->nwritten = 0;
@@ -151,13 +203,11 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 	c->bad_access = false;
 	c->have_pf = false;
 
-	for (unsigned i = 0; i < 8; i++) {
-		uint32_t v = (uint32_t)g->gpr[i];
-		uc_reg_write(uc, uc_gprs[i], &v);
-	}
-	uint32_t eip = (uint32_t)g->rip, eflags = (uint32_t)(g->rflags & 0x3f7fd7);
-	uc_reg_write(uc, UC_X86_REG_EFLAGS, &eflags);
-	uc_err e = uc_emu_start(uc, eip, 0xffffffffULL, 0, 1);
+	regs_in(c, g);
+	uint64_t flags = g->rflags & 0x3f7fd7;
+	uc_reg_write(uc, UC_X86_REG_RFLAGS, &flags);
+	uc_err e = uc_emu_start(uc, is64 ? g->rip : (uint32_t)g->rip,
+				is64 ? ~0ULL : 0xffffffffULL, 0, 1);
 	if (c->have_pf) {
 		*xf = c->pf;            /* the guest's page fault, at the instruction */
 		ret = 1;
@@ -173,21 +223,15 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 		ret = -EOPNOTSUPP;
 		goto out;
 	}
-	for (unsigned i = 0; i < 8; i++) {
-		uint32_t v;
-		uc_reg_read(uc, uc_gprs[i], &v);
-		g->gpr[i] = v;
-	}
-	uc_reg_read(uc, UC_X86_REG_EIP, &eip);
-	uc_reg_read(uc, UC_X86_REG_EFLAGS, &eflags);
-	g->rip = eip;
+	regs_out(c, g);
+	uc_reg_read(uc, UC_X86_REG_RFLAGS, &flags);
 	/* Arithmetic flags, DF, AC and TF come from unicorn; IF and IOPL stay the guest's. */
 	uint64_t keep = RFL_IF | RFL_IOPL | RFL_VM | RFL_NT | RFL_RF;
-	g->rflags = (g->rflags & keep) | (eflags & ~keep) | RFL_FIXED;
+	g->rflags = (g->rflags & keep) | (flags & ~keep & 0xffffffffULL) | RFL_FIXED;
 	g->gpr_dirty = true;
 	vcpu->stats.emulated[EMU_OTHER]++;
 	for (unsigned i = 0; i < c->nwritten; i++) {
-		uint64_t lin = c->written[i][0] & 0xffffffffULL;
+		uint64_t lin = c->written[i][0] & (is64 ? ~0ULL : 0xffffffffULL);
 		for (unsigned k = 0; k < c->nmapped; k++) {
 			if (c->mapped[k] != (lin & PAGE_MASK))
 				continue;

@@ -408,6 +408,15 @@ static void child_for(const struct walk_env *env, const struct walk *w, uint64_t
 		c->role.quadrant = (va >> 30) & 3;
 		return;
 	}
+	uint64_t span = 1ULL << (12 + 9 * (level - 1));
+	if (level < w->leaf) {
+		/* Inside a direct split of a large page: the leaves below carry the rights
+		 * (the walk read no guest entry at this level). */
+		c->gfn = GFN((w->gpa.v & ~(span - 1)) >> 12);
+		c->role.direct = 1;
+		c->role.access = (w->user ? 1 : 0) | (w->writable ? 2 : 0) | (w->nx ? 4 : 0);
+		return;
+	}
 	uint64_t ge = w->pte[level];
 	c->user = ge & PTE_US;
 	c->writable = !env->wp || (ge & PTE_RW);
@@ -418,7 +427,6 @@ static void child_for(const struct walk_env *env, const struct walk *w, uint64_t
 			c->role.quadrant = (va >> 21) & 1;
 		return;
 	}
-	uint64_t span = 1ULL << (12 + 9 * (level - 1));
 	c->gfn = GFN((w->gpa.v & ~(span - 1)) >> 12);
 	c->role.direct = 1;
 	c->role.access = (w->user ? 1 : 0) | (w->writable ? 2 : 0) | (w->nx ? 4 : 0);
@@ -570,80 +578,6 @@ void mmu__guest_wrote(struct mmu *m, gpa_t gpa, unsigned len)
 		}
 		sp = next;
 	}
-}
-
-/* ---- audit ---- */
-
-static bool in_rmap(const struct mmu *m, gfn_t g, const uint64_t *e)
-{
-	const struct rmap *r = &m->rmap[g.v];
-	for (unsigned i = 0; i < r->n; i++)
-		if (r->sptes[i] == e)
-			return true;
-	return false;
-}
-
-static unsigned audit_sp(struct mmu *m, struct shadow_page *sp)
-{
-	unsigned bad = 0;
-	for (unsigned i = 0; i < 512; i++) {
-		uint64_t e = sp->spt[i];
-		if (!(e & PTE_P) || (sp->role.level == 4 && i == MON_PML4_SLOT))
-			continue;
-		if (sp->role.level > 1) {
-			struct shadow_page *c = sp_of_entry(m, e);
-			bool linked = false;
-			for (unsigned k = 0; c && k < c->nparents; k++)
-				linked |= c->parents[k] == &sp->spt[i];
-			if (!linked) {
-				fprintf(stderr, "audit: level-%u entry %u not a parent of its child\n",
-					sp->role.level, i);
-				bad++;
-			}
-			continue;
-		}
-		gfn_t g = GFN(sp->gfns[i]);
-		if (!in_rmap(m, g, &sp->spt[i])) {
-			fprintf(stderr, "audit: leaf for gfn %#llx missing from the rmap\n",
-				(unsigned long long)g.v);
-			bad++;
-		}
-		if (pte_mfn(e).v != pmap__lookup(m->pmap, g).v) {
-			fprintf(stderr, "audit: leaf for gfn %#llx maps mfn %#llx, pmap says %#llx\n",
-				(unsigned long long)g.v, (unsigned long long)pte_mfn(e).v,
-				(unsigned long long)pmap__lookup(m->pmap, g).v);
-			bad++;
-		}
-		if ((e & PTE_RW) && (!(e & SPTE_HOST_WRITABLE) || !(e & SPTE_MMU_WRITABLE) ||
-				     mmu__tracked(m, g))) {
-			fprintf(stderr, "audit: writable leaf for gfn %#llx that must be read-only\n",
-				(unsigned long long)g.v);
-			bad++;
-		}
-	}
-	return bad;
-}
-
-unsigned mmu__audit(struct mmu *m, const struct walk_env *env, const struct walk_mem *mem)
-{
-	unsigned bad = 0;
-	(void)env;
-	(void)mem;
-	for (unsigned b = 0; b < MMU_HASH_SIZE; b++)
-		for (struct shadow_page *sp = m->hash[b]; sp; sp = sp->hash_next) {
-			bad += audit_sp(m, sp);
-			if (sp->pdpt)
-				bad += audit_sp(m, sp->pdpt);
-		}
-	/* Every rmap entry is a present leaf mapping that frame. */
-	for (uint64_t g = 0; g < m->pmap->nframes; g++)
-		for (unsigned i = 0; i < m->rmap[g].n; i++)
-			if (!(*m->rmap[g].sptes[i] & PTE_P)) {
-				fprintf(stderr, "audit: rmap of gfn %#llx holds an absent entry\n",
-					(unsigned long long)g);
-				bad++;
-			}
-	return bad;
 }
 
 void mmu__print_stats(const struct mmu *m, const char *who, FILE *f)

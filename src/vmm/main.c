@@ -50,6 +50,7 @@ static const char usage_run[] =
 	"      --trace          log every trap and non-I/O exit to stderr\n"
 	"      --audit          check the shadow page tables' invariants after every\n"
 	"                       shadow operation; stop the VM on the first violation\n"
+	"                       (always on in a build configured with -DSHADE_AUDIT=ON)\n"
 	"      --shadow-max N   at most N shadow page-table pages (default 8192);\n"
 	"                       the least recently used are reclaimed beyond it\n"
 	"      --resume MODE    how a trap returns to the guest: 'direct' (default: KVM's\n"
@@ -118,6 +119,9 @@ static int cmd_run(int argc, char **argv)
 	struct vm_config cfg = {
 		.name = "vm0", .mem_bytes = 128ULL << 20, .console_in = STDIN_FILENO,
 		.console_out = STDOUT_FILENO,
+#ifdef SHADE_AUDIT
+		.audit = true,    /* built with -DSHADE_AUDIT=ON: every run audits */
+#endif
 	};
 	uint64_t machine = 0;
 	int c;

@@ -13,6 +13,8 @@
 #include "stats.h"
 #include "vm.h"
 
+struct ucctx;
+
 struct vcpu {
 	struct vm *vm;
 	unsigned id;
@@ -47,7 +49,7 @@ struct vcpu {
 	struct traced_range { uint64_t base; uint32_t limit; bool on; } traced_gdt, traced_ldt;
 
 	csh cs32, cs64;              /* capstone handles */
-	void *uc;                    /* unicorn engine for software single steps */
+	struct ucctx *uc, *uc64;     /* unicorn engines (32-, 64-bit code) for software steps */
 	struct vcpu_stats stats;
 };
 

@@ -64,6 +64,10 @@ static int step_cpuid(struct vm *vm)
 		return ret;
 	ret = cpuid__build(&vm->cpuid, sup);
 	free(sup);
+	/* The shadow MMU maps guest large pages with 4 KiB leaves, so shade offers 1 GiB
+	 * pages whether or not the host's MMU has them (--baseline gets what KVM has). */
+	if (!ret && !vm->cfg.baseline)
+		cpuid__set_bit(&vm->cpuid, 0x80000001, 0, 3, 26);
 	return ret;
 }
 

@@ -5,7 +5,8 @@
 # bench-traps is a benchmark (bench/run-traps.sh); here it runs briefly, for its checks
 # that every kind of trap completes under both peers.
 
-set(SHADE_TEST_GUESTS privileged exceptions rings timer uart bench-traps)
+set(SHADE_TEST_GUESTS privileged exceptions rings timer uart bench-traps
+    paging-matrix-32 paging-matrix-pae paging-matrix-64 paging-edit-32 paging-edit-64)
 set(SHADE_GUEST_CMDLINE_bench-traps "iterations=200")
 
 # Bytes fed to COM1 (the uart guest checks them; keep in sync with UART_INPUT there).
@@ -21,29 +22,20 @@ set(SHADE_GUEST_TIMEOUT 120)
 # parallel tests loses ticks, so these run alone.
 set(SHADE_SERIAL_GUESTS timer bench-traps)
 
-# Guests that run only under QEMU until shade supports what they test: the paging
-# guests need guest paging (a shadow MMU), and shade stops a guest that sets CR0.PG.
-# They are written for bare metal like the others and become shade's acceptance tests
-# then: move each to SHADE_TEST_GUESTS as shade starts to pass it.
-set(SHADE_QEMU_ONLY_GUESTS paging-matrix-32 paging-matrix-pae paging-matrix-64
-    paging-edit-32 paging-edit-64)
-
-foreach(guest ${SHADE_TEST_GUESTS} ${SHADE_QEMU_ONLY_GUESTS})
+foreach(guest ${SHADE_TEST_GUESTS})
   set(kernel ${PROJECT_BINARY_DIR}/guest-images/tests/${guest}.elf)
-  if(guest IN_LIST SHADE_QEMU_ONLY_GUESTS)
-    set(vmms qemu)
-  else()
-    set(vmms shade qemu)
-  endif()
-  foreach(vmm ${vmms})
+  foreach(vmm shade qemu)
     if(vmm STREQUAL "shade")
+      # Every shade run checks the shadow MMU's invariants after each operation.
       set(bin $<TARGET_FILE:shade>)
+      set(args -- --audit)
     else()
       set(bin -)
+      set(args)
     endif()
     set(name guest.${guest}.${vmm})
     add_test(NAME ${name}
-      COMMAND sh ${PROJECT_SOURCE_DIR}/tests/guest/run-guest.sh ${vmm} ${bin} ${kernel})
+      COMMAND sh ${PROJECT_SOURCE_DIR}/tests/guest/run-guest.sh ${vmm} ${bin} ${kernel} ${args})
     set(env "GUEST_TIMEOUT=${SHADE_GUEST_TIMEOUT}")
     if(DEFINED SHADE_GUEST_CMDLINE_${guest})
       list(APPEND env "GUEST_CMDLINE=${SHADE_GUEST_CMDLINE_${guest}}")

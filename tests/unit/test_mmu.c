@@ -243,6 +243,53 @@ START_TEST(reset_frees_everything)
 }
 END_TEST
 
+/* The auditor must catch what it exists to catch: each corruption alone is reported. */
+START_TEST(audit_finds_broken_invariants)
+{
+	struct walk_env e = env32(0x10000);
+	mfn_t root;
+	build32();
+	ck_assert_int_eq(mmu__load_root(&mmu, &e, &root), 0);
+	fault_in(&e, 0x00402000, PFERR_W);
+	fault_in(&e, 0x00801000, 0);                 /* the guest PT, mapped as data */
+	uint64_t *leaf = NULL, *pt_alias = NULL;
+	struct rmap *r = &mmu.rmap[0x102];
+	ck_assert_uint_eq(r->n, 1);
+	leaf = r->sptes[0];
+	ck_assert_uint_eq(mmu.rmap[0x11].n, 1);
+	pt_alias = mmu.rmap[0x11].sptes[0];
+
+	/* A tracked page table made writable in the shadow. */
+	*pt_alias |= PTE_RW | SPTE_MMU_WRITABLE;
+	ck_assert_uint_gt(mmu__audit(&mmu, &e, &wm), 0);
+	*pt_alias &= ~(PTE_RW | SPTE_MMU_WRITABLE);
+	ck_assert_uint_eq(mmu__audit(&mmu, &e, &wm), 0);
+
+	/* The guest's PTE changed without the MMU hearing of it: a stale translation. */
+	uint32_t old;
+	pmap__read(&pm, GPA(0x11000 + 2 * 4), &old, 4);
+	put32(0x11000 + 2 * 4, 0x200000 | 0x67);
+	ck_assert_uint_gt(mmu__audit(&mmu, &e, &wm), 0);
+	put32(0x11000 + 2 * 4, old & ~0x2u);          /* now read-only in the guest */
+	ck_assert_uint_gt(mmu__audit(&mmu, &e, &wm), 0);
+	put32(0x11000 + 2 * 4, old & ~0x40u);         /* D clear, shadow still writable */
+	ck_assert_uint_gt(mmu__audit(&mmu, &e, &wm), 0);
+	put32(0x11000 + 2 * 4, old);
+	ck_assert_uint_eq(mmu__audit(&mmu, &e, &wm), 0);
+
+	/* A leaf that is missing from the reverse map. */
+	r->n = 0;
+	ck_assert_uint_gt(mmu__audit(&mmu, &e, &wm), 0);
+	r->n = 1;
+	/* A leaf whose machine frame is not the pmap's. */
+	uint64_t saved = *leaf;
+	*leaf = (saved & ~PTE_ADDR) | mfn_to_ma(mon.pdpt);
+	ck_assert_uint_gt(mmu__audit(&mmu, &e, &wm), 0);
+	*leaf = saved;
+	ck_assert_uint_eq(mmu__audit(&mmu, &e, &wm), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("mmu");
@@ -255,6 +302,7 @@ int main(void)
 	tcase_add_test(tc, roots_are_cached_per_cr3);
 	tcase_add_test(tc, reclaim_keeps_under_the_cap);
 	tcase_add_test(tc, reset_frees_everything);
+	tcase_add_test(tc, audit_finds_broken_invariants);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
