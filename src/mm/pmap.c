@@ -2,6 +2,7 @@
  * pmap.c: PPN -> MPN map with back-on-first-touch.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,10 +61,19 @@ mfn_t pmap__touch(struct pmap *pm, gfn_t g, int *err)
 	struct pmap_entry *e = &pm->e[g.v];
 	if (e->state == PPN_PRIVATE || e->state == PPN_SHARED)
 		return MFN(e->mfn);
-	mfn_t f = pool__alloc(pm->pool);
-	if (!mfn_valid(f)) {
-		*err = -ENOMEM;
-		return MFN_INVALID;
+	mfn_t f;
+	while (!mfn_valid(f = pool__alloc(pm->pool))) {
+		if (!pm->stop) {
+			*err = -ENOMEM;
+			return MFN_INVALID;
+		}
+		if (!pm->alloc_waits++)
+			fprintf(stderr, "shade: %s: machine memory is exhausted; waiting for frames "
+				"to be freed\n", pm->owner ? pm->owner : "vm");
+		if (pool__wait(pm->pool, pm->stop)) {
+			*err = -ENOMEM;
+			return MFN_INVALID;
+		}
 	}
 	e->mfn = f.v;
 	e->state = PPN_PRIVATE;

@@ -33,6 +33,11 @@ struct pmap {
 	uint64_t nframes;            /* guest RAM size in frames */
 	struct pmap_entry *e;
 	uint64_t private_frames;     /* MPNs this VM holds alone */
+	/* When set, a touch that finds the pool empty waits for a free frame (until *stop)
+	 * instead of failing; `owner` names the VM in the one message that says so. */
+	const atomic_bool *stop;
+	const char *owner;
+	uint64_t alloc_waits;
 };
 
 int pmap__init(struct pmap *pm, struct pool *pool, uint64_t guest_bytes);

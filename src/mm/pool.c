@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pool.h"
@@ -43,6 +44,7 @@ int pool__init(struct pool *p, uint64_t bytes)
 		goto out_unmap;
 	}
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->freed, NULL);
 	return 0;
 
 out_unmap:
@@ -61,6 +63,7 @@ void pool__exit(struct pool *p)
 	munmap(p->base, p->nframes * PAGE_SIZE);
 	close(p->fd);
 	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->freed);
 	p->fd = -1;
 }
 
@@ -105,8 +108,36 @@ void pool__free(struct pool *p, mfn_t f)
 		p->bitmap[f.v / 64] &= ~BIT(f.v % 64);
 		p->nfree++;
 		p->frees++;
+		if (p->waiters)
+			pthread_cond_broadcast(&p->freed);
 	}
 	pthread_mutex_unlock(&p->lock);
+}
+
+int pool__wait(struct pool *p, const atomic_bool *stop)
+{
+	int ret = 0;
+	pthread_mutex_lock(&p->lock);
+	p->waiters++;
+	p->waits++;
+	while (!p->nfree) {
+		if (atomic_load(stop)) {
+			ret = -EINTR;
+			break;
+		}
+		/* Bounded sleeps: a stop request does not signal the condition. */
+		struct timespec t;
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += 100 * 1000 * 1000;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&p->freed, &p->lock, &t);
+	}
+	p->waiters--;
+	pthread_mutex_unlock(&p->lock);
+	return ret;
 }
 
 bool pool__allocated(const struct pool *p, mfn_t f)

@@ -12,6 +12,7 @@
 #define SHADE_POOL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "types.h"
 
@@ -23,8 +24,10 @@ struct pool {
 	uint64_t nfree;
 	uint64_t hint;            /* where the next search starts */
 	pthread_mutex_t lock;
+	pthread_cond_t freed;     /* signalled when a frame comes back and someone waits */
+	unsigned waiters;
 	/* stats */
-	uint64_t allocs, frees, punch_failures;
+	uint64_t allocs, frees, punch_failures, waits;
 };
 
 int pool__init(struct pool *p, uint64_t bytes);
@@ -33,6 +36,9 @@ void pool__exit(struct pool *p);
 /* A zero-filled frame, or MFN_INVALID when the pool is exhausted. */
 mfn_t pool__alloc(struct pool *p);
 void pool__free(struct pool *p, mfn_t f);
+/* Block until a frame is freed (0) or *stop becomes true (-EINTR). Never overcommits:
+ * a VM that needs a frame the pool does not have waits here. */
+int pool__wait(struct pool *p, const atomic_bool *stop);
 
 static inline void *pool__ptr(const struct pool *p, mfn_t f)
 {

@@ -50,9 +50,7 @@ struct devices {
 static void console_tx(void *ctx, uint8_t c)
 {
 	struct vm *vm = ctx;
-	/* Console output is best effort: a closed stdout must not stop the guest. */
-	if (write(vm->cfg.console_out, &c, 1) < 0)
-		return;
+	console__put(&vm->console, c);
 }
 
 static void guest_exit(void *ctx, int status)
@@ -80,6 +78,8 @@ int devices__init(struct vm *vm)
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->space, NULL);
 	vm->dev = d;
+	console__init(&vm->console, vm->cfg.name, vm->cfg.console_out, vm->cfg.console_log,
+		      vm->cfg.console_prefix, vm->cfg.term_lock);
 
 	pic__init(&d->pic, pic_notify, vm);
 	pit__init(&d->pit, &vm->clock, pic__line(&d->pic, PIT_IRQ));

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "devices.h"
 #include "vcpu.h"
 
@@ -26,6 +27,9 @@ static const char usage_top[] =
 	"\n"
 	"commands:\n"
 	"  run [OPTIONS] KERNEL   boot a multiboot (v1) kernel; see 'shade run --help'\n"
+	"  host [OPTIONS] --vm NAME --kernel FILE ...\n"
+	"                         several VMs on one machine-memory pool; see\n"
+	"                         'shade host --help'\n"
 	"  help                   this text\n"
 	"\n"
 	"exit status: the guest's debug-exit status ((value << 1) | 1), 0 when the guest\n"
@@ -58,29 +62,6 @@ static const char usage_run[] =
 	"                       cheaper, but some nested KVM backends lose IOPL on it)\n"
 	"  -h, --help           this text\n";
 
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || end == s || *s == '-')
-		return -EINVAL;
-	uint64_t mul = 1;
-	switch (*end) {
-	case 'k': case 'K': mul = 1ULL << 10; end++; break;
-	case 'm': case 'M': mul = 1ULL << 20; end++; break;
-	case 'g': case 'G': mul = 1ULL << 30; end++; break;
-	case '\0': break;
-	default: return -EINVAL;
-	}
-	if (*end == 'i' || *end == 'B')
-		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
-	if (*end || v > UINT64_MAX / mul)
-		return -EINVAL;
-	*out = v * mul;
-	return 0;
-}
-
 static struct vm *the_vm;
 
 static void on_signal(int sig)
@@ -89,16 +70,6 @@ static void on_signal(int sig)
 		vm__stop(the_vm, 4, "stopped by signal %d", sig);
 }
 
-static int __attribute__((format(printf, 2, 3))) die(int status, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "shade: error: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	return status;
-}
 
 static int cmd_run(int argc, char **argv)
 {
@@ -118,7 +89,7 @@ static int cmd_run(int argc, char **argv)
 	};
 	struct vm_config cfg = {
 		.name = "vm0", .mem_bytes = 128ULL << 20, .console_in = STDIN_FILENO,
-		.console_out = STDOUT_FILENO,
+		.console_out = STDOUT_FILENO, .console_log = -1,
 #ifdef SHADE_AUDIT
 		.audit = true,    /* built with -DSHADE_AUDIT=ON: every run audits */
 #endif
@@ -130,18 +101,18 @@ static int cmd_run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "m:c:M:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			if (parse_size(optarg, &cfg.mem_bytes) || cfg.mem_bytes % PAGE_SIZE)
-				return die(2, "bad --mem size '%s' (want e.g. 128M, a multiple of 4K)", optarg);
+			if (cli__parse_size(optarg, &cfg.mem_bytes) || cfg.mem_bytes % PAGE_SIZE)
+				return cli__die(2, "bad --mem size '%s' (want e.g. 128M, a multiple of 4K)", optarg);
 			break;
 		case 'c': cfg.cmdline = optarg; break;
 		case 'M':
 			if (cfg.nmodules == VM_MAX_MODULES)
-				return die(2, "too many modules (at most 16): '%s'", optarg);
+				return cli__die(2, "too many modules (at most 16): '%s'", optarg);
 			cfg.modules[cfg.nmodules++] = optarg;
 			break;
 		case 'P':
-			if (parse_size(optarg, &machine) || machine % PAGE_SIZE || !machine)
-				return die(2, "bad --machine-mem size '%s'", optarg);
+			if (cli__parse_size(optarg, &machine) || machine % PAGE_SIZE || !machine)
+				return cli__die(2, "bad --machine-mem size '%s'", optarg);
 			break;
 		case 'B': cfg.baseline = true; break;
 		case 'S': cfg.stats = true; break;
@@ -151,13 +122,13 @@ static int cmd_run(int argc, char **argv)
 			char *end;
 			unsigned long n = strtoul(optarg, &end, 10);
 			if (*end || n < 16 || n > (1UL << 24))
-				return die(2, "bad --shadow-max '%s' (pages, 16 or more)", optarg);
+				return cli__die(2, "bad --shadow-max '%s' (pages, 16 or more)", optarg);
 			cfg.shadow_max = (unsigned)n;
 			break;
 		}
 		case 'R':
 			if (strcmp(optarg, "iret") && strcmp(optarg, "direct"))
-				return die(2, "bad --resume '%s' (want iret or direct)", optarg);
+				return cli__die(2, "bad --resume '%s' (want iret or direct)", optarg);
 			cfg.resume_iret = !strcmp(optarg, "iret");
 			break;
 		case 'h': fputs(usage_run, stdout); return 0;
@@ -165,7 +136,7 @@ static int cmd_run(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1)
-		return die(2, "%s", optind >= argc ? "no KERNEL given (see 'shade run --help')"
+		return cli__die(2, "%s", optind >= argc ? "no KERNEL given (see 'shade run --help')"
 						   : "more than one KERNEL given");
 	cfg.kernel = argv[optind];
 	if (!machine)
@@ -176,17 +147,15 @@ static int cmd_run(int argc, char **argv)
 	struct host host;
 	int ret = host__init(&host, machine);
 	if (ret == -ENOENT || ret == -EACCES)
-		return die(4, "cannot open /dev/kvm: %s", strerror(-ret));
+		return cli__die(4, "cannot open /dev/kvm: %s", strerror(-ret));
 	if (ret)
-		return die(4, "cannot set up the host: %s", strerror(-ret));
+		return cli__die(4, "cannot set up the host: %s", strerror(-ret));
 
 	static struct vm vm;
 	ret = vm__init(&vm, &host, &cfg);
 	if (ret) {
 		host__exit(&host);
-		bool bad_input = ret == -ENOEXEC || ret == -EFBIG || ret == -ENOENT ||
-				 ret == -EINVAL || ret == -EISDIR || ret == -EACCES || ret == -ENOSPC;
-		return die(bad_input ? 2 : 4, "%s", vm.stop_reason);
+		return cli__die(cli__init_status(ret), "%s", vm.stop_reason);
 	}
 	the_vm = &vm;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -200,15 +169,8 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "shade: %s\n", vm.stop_reason);
 	else if (cfg.stats || status == 0)
 		fprintf(stderr, "shade: %s\n", vm.stop_reason);
-	if (cfg.stats) {
-		for (unsigned i = 0; i < vm.nvcpus; i++) {
-			char who[32];
-			snprintf(who, sizeof(who), "%s.vcpu%u", cfg.name, i);
-			stats__print(stderr, who, &vm.vcpu[i]->stats);
-		}
-		devices__print_stats(&vm, stderr);
-		mmu__print_stats(&vm.mmu, cfg.name, stderr);
-	}
+	if (cfg.stats)
+		cli__print_vm_stats(&vm, stderr);
 	vm__exit(&vm);
 	host__exit(&host);
 	return status;
@@ -226,6 +188,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "host"))
+		return cli__host(argc - 1, argv + 1);
 	fprintf(stderr, "shade: error: unknown command '%s' (see 'shade --help')\n", argv[1]);
 	return 2;
 }

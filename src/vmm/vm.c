@@ -228,8 +228,11 @@ void vm__kick(struct vm *vm)
 		vcpu__kick(vm->vcpu[i]);
 }
 
-int vm__run(struct vm *vm)
+void vm__start(struct vm *vm)
 {
+	/* From now on an empty pool makes the VM wait for frames instead of failing. */
+	vm->pmap.stop = &vm->stop;
+	vm->pmap.owner = vm->cfg.name;
 	vcpu__signals_init();
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		if (pthread_create(&vm->vcpu[i]->thread, NULL, vcpu__thread, vm->vcpu[i])) {
@@ -240,8 +243,19 @@ int vm__run(struct vm *vm)
 	int ret = devices__start(vm);
 	if (ret)
 		vm__stop(vm, 4, "cannot start the console: %s", strerror(-ret));
+}
+
+int vm__wait(struct vm *vm)
+{
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (vm->vcpu[i]->thread)
 			pthread_join(vm->vcpu[i]->thread, NULL);
+	console__flush(&vm->console);
 	return vm->exit_status;
+}
+
+int vm__run(struct vm *vm)
+{
+	vm__start(vm);
+	return vm__wait(vm);
 }

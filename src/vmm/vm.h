@@ -11,6 +11,7 @@
 
 #include "bus.h"
 #include "clock.h"
+#include "console.h"
 #include "cpuid.h"
 #include "kvm.h"
 #include "monitor.h"
@@ -46,7 +47,10 @@ struct vm_config {
 	unsigned shadow_max;    /* cap on shadow page-table pages (LRU reclaim beyond) */
 	bool audit;             /* check the shadow MMU's invariants after every operation */
 	int console_in;         /* fd the COM1 input comes from, -1 for none */
-	int console_out;        /* fd COM1 output goes to */
+	int console_out;        /* fd COM1 output goes to, -1 for none */
+	int console_log;        /* fd that also gets COM1 output, -1 for none */
+	bool console_prefix;    /* console_out gets whole lines, "[name] " first */
+	pthread_mutex_t *term_lock;  /* shared by the VMs of a host (NULL: a default) */
 };
 
 struct devices;
@@ -64,6 +68,7 @@ struct vm {
 	struct timer_queue timers;
 	struct vclock clock;
 	struct devices *dev;
+	struct console console;       /* where COM1 output goes */
 	struct cpuid_table cpuid;
 	struct vcpu *vcpu[VM_MAX_VCPUS];
 	unsigned nvcpus;
@@ -84,6 +89,9 @@ int vm__init(struct vm *vm, struct host *h, const struct vm_config *cfg);
 void vm__exit(struct vm *vm);
 /* Run every vCPU until the guest stops; returns the exit status for the process. */
 int vm__run(struct vm *vm);
+/* The two halves of vm__run, for a host running several VMs at once. */
+void vm__start(struct vm *vm);
+int vm__wait(struct vm *vm);
 /* Stop the VM with a status and a one-line reason (first caller wins). */
 void vm__stop(struct vm *vm, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -35,6 +35,14 @@ expect "unknown command" 2 "unknown command" -- frobnicate
 expect "run without kernel" 2 "no KERNEL" -- run
 expect "bad --mem" 2 "bad --mem" -- run --mem lots "$tmp/text"
 expect "bad --resume" 2 "bad --resume" -- run --resume sideways "$tmp/text"
+expect "host without VMs" 2 "no VM given" -- host
+expect "host VM option before --vm" 2 "before any --vm" -- host --kernel "$tmp/text"
+expect "host VM without kernel" 2 "no --kernel" -- host --vm a
+expect "host bad VM name" 2 "bad VM name" -- host --vm "a/b" --kernel "$tmp/text"
+expect "host duplicate VM" 2 "two VMs named" -- host --vm a --kernel "$tmp/text" --vm a --kernel "$tmp/text"
+expect "host bad --clones" 2 "bad --clones" -- host --vm a --kernel "$tmp/text" --clones 0
+expect "host bad --machine-mem" 2 "bad --machine-mem" -- host --machine-mem 12x --vm a --kernel "$tmp/text"
+expect "host stray argument" 2 "unexpected argument" -- host --vm a --kernel "$tmp/text" extra
 
 if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 	echo "# /dev/kvm unavailable: skipping the checks that create a VM"
@@ -49,6 +57,8 @@ expect "ELF without multiboot header" 2 "no multiboot header" -- run "$tmp/elf-n
 expect "bad header checksum" 2 "checksum" -- run "$tmp/badsum"
 expect "unsupported multiboot flags" 2 "unsupported multiboot features" -- run "$tmp/badflags"
 expect "guest RAM too small" 2 "between 2 MiB" -- run --mem 1M "$tmp/text"
+expect "host: one VM's bad image" 2 "b: .*no multiboot header" -- host --log-dir "$tmp/logs" --vm a --kernel "$guests/privileged.elf" --vm b --kernel "$tmp/text"
+expect "host: log directory not creatable" 2 "log directory" -- host --log-dir "$tmp/text/x" --vm a --kernel "$tmp/text"
 if [ -r "$guests/privileged.elf" ]; then
 	expect "missing module" 2 "module" -- run -M "$tmp/nope" "$guests/privileged.elf"
 	head -c $((3 * 1024 * 1024)) /dev/zero >"$tmp/big-module"

@@ -68,6 +68,7 @@ static void setup(void)
 	vm.cfg.mem_bytes = 16ULL << 20;
 	vm.cfg.console_in = -1;
 	vm.cfg.console_out = open("/dev/null", O_WRONLY);
+	vm.cfg.console_log = -1;
 	ck_assert_int_eq(pmap__init(&vm.pmap, &host.pool, vm.cfg.mem_bytes), 0);
 	ck_assert_int_eq(monitor__init(&vm.mon, &host.pool, 1), 0);
 	ck_assert_int_eq(physmap__init(&vm), 0);

@@ -1,0 +1,284 @@
+/*
+ * cli_host.c: `shade host`, several VMs in one process on one machine-memory pool, the
+ * setting of every memory-overcommit experiment. Each VM has its own vCPU thread and
+ * console (a log file, and prefixed lines on the terminal); the pool may be smaller
+ * than the sum of guest memory, because a guest frame costs a machine frame only once
+ * touched. One VM's crash stops that VM, never the others.
+ *
+ * Exit status: the largest of the VMs' statuses (see main.c for their meaning), so
+ * "every guest reported success" is 1, and any failure shows through.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define HOST_MAX_VMS 64
+
+static const char usage_host[] =
+	"usage: shade host [HOST OPTIONS] --vm NAME --kernel FILE [VM OPTIONS]\n"
+	"                  [--vm NAME --kernel FILE [VM OPTIONS]]...\n"
+	"\n"
+	"Run several VMs at once on one pool of machine memory. Options after a --vm apply\n"
+	"to that VM. Each VM's console goes to LOG_DIR/NAME.log and, prefixed with\n"
+	"[NAME], to stdout.\n"
+	"\n"
+	"host options:\n"
+	"      --machine-mem SIZE  the machine-memory pool shared by all VMs (default: the\n"
+	"                       sum of guest memory + 64M per VM); may be smaller than the\n"
+	"                       guests' memory: untouched guest memory costs nothing\n"
+	"      --log-dir DIR    console logs (default: the current directory)\n"
+	"      --quiet          no console lines on stdout (logs only)\n"
+	"      --stats          print every VM's counters and the pool's at exit\n"
+	"      --audit          check shadow page-table invariants after every operation\n"
+	"\n"
+	"VM options:\n"
+	"      --vm NAME        start a VM description (letters, digits, '-', '_')\n"
+	"      --kernel FILE    its multiboot kernel (required)\n"
+	"  -m, --mem SIZE       its RAM (default 128M)\n"
+	"  -c, --cmdline STR    its kernel command line\n"
+	"  -M, --module FILE    a multiboot module (repeatable)\n"
+	"      --clones N       N identical VMs NAME1..NAMEN from this description\n"
+	"  -h, --help           this text\n";
+
+struct host_opts {
+	struct vm_config vms[HOST_MAX_VMS];
+	char names[HOST_MAX_VMS][40];
+	unsigned clones[HOST_MAX_VMS];
+	unsigned nvms;
+	uint64_t machine;
+	const char *log_dir;
+	bool quiet, stats, audit;
+};
+
+static struct vm *host_vms;
+static unsigned host_nvms;
+
+static void on_signal(int sig)
+{
+	for (unsigned i = 0; i < host_nvms; i++)
+		vm__stop(&host_vms[i], 4, "stopped by signal %d", sig);
+}
+
+static bool good_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (!n || n > 30)
+		return false;
+	for (; *s; s++)
+		if (!(*s == '-' || *s == '_' || (*s >= '0' && *s <= '9') ||
+		      ((*s | 32) >= 'a' && (*s | 32) <= 'z')))
+			return false;
+	return true;
+}
+
+static int parse(int argc, char **argv, struct host_opts *o)
+{
+	static const struct option opts[] = {
+		{ "machine-mem", required_argument, 0, 'P' },
+		{ "log-dir", required_argument, 0, 'L' },
+		{ "quiet", no_argument, 0, 'q' },
+		{ "stats", no_argument, 0, 'S' },
+		{ "audit", no_argument, 0, 'A' },
+		{ "vm", required_argument, 0, 'V' },
+		{ "kernel", required_argument, 0, 'k' },
+		{ "mem", required_argument, 0, 'm' },
+		{ "cmdline", required_argument, 0, 'c' },
+		{ "module", required_argument, 0, 'M' },
+		{ "clones", required_argument, 0, 'n' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	struct vm_config *vm = NULL;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "m:c:M:h", opts, NULL)) != -1) {
+		if (strchr("kmcMn", c) && !vm)
+			return cli__die(2, "'%s' comes before any --vm", argv[optind - 1]);
+		switch (c) {
+		case 'P':
+			if (cli__parse_size(optarg, &o->machine) || o->machine % PAGE_SIZE ||
+			    !o->machine)
+				return cli__die(2, "bad --machine-mem size '%s'", optarg);
+			break;
+		case 'L': o->log_dir = optarg; break;
+		case 'q': o->quiet = true; break;
+		case 'S': o->stats = true; break;
+		case 'A': o->audit = true; break;
+		case 'V':
+			if (o->nvms == HOST_MAX_VMS)
+				return cli__die(2, "too many VMs (at most %d)", HOST_MAX_VMS);
+			if (!good_name(optarg))
+				return cli__die(2, "bad VM name '%s' (1-30 of letters, digits, '-', '_')",
+						optarg);
+			for (unsigned i = 0; i < o->nvms; i++)
+				if (!strcmp(o->vms[i].name, optarg))
+					return cli__die(2, "two VMs named '%s'", optarg);
+			vm = &o->vms[o->nvms];
+			o->clones[o->nvms] = 1;
+			o->nvms++;
+			*vm = (struct vm_config){ .name = optarg, .mem_bytes = 128ULL << 20,
+						  .console_in = -1, .console_out = STDOUT_FILENO,
+						  .console_log = -1, .console_prefix = true };
+			break;
+		case 'k': vm->kernel = optarg; break;
+		case 'm':
+			if (cli__parse_size(optarg, &vm->mem_bytes) || vm->mem_bytes % PAGE_SIZE ||
+			    !vm->mem_bytes)
+				return cli__die(2, "%s: bad --mem size '%s'", vm->name, optarg);
+			break;
+		case 'c': vm->cmdline = optarg; break;
+		case 'M':
+			if (vm->nmodules == VM_MAX_MODULES)
+				return cli__die(2, "%s: too many modules (at most %d)", vm->name,
+						VM_MAX_MODULES);
+			vm->modules[vm->nmodules++] = optarg;
+			break;
+		case 'n': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (*end || n < 1 || n > HOST_MAX_VMS)
+				return cli__die(2, "%s: bad --clones '%s' (1 to %d)", vm->name, optarg,
+						HOST_MAX_VMS);
+			o->clones[vm - o->vms] = (unsigned)n;
+			break;
+		}
+		case 'h': fputs(usage_host, stdout); exit(0);
+		default: fputs(usage_host, stderr); return 2;
+		}
+	}
+	if (optind != argc)
+		return cli__die(2, "unexpected argument '%s' (see 'shade host --help')", argv[optind]);
+	if (!o->nvms)
+		return cli__die(2, "no VM given (--vm NAME --kernel FILE; see 'shade host --help')");
+	for (unsigned i = 0; i < o->nvms; i++)
+		if (!o->vms[i].kernel)
+			return cli__die(2, "%s: no --kernel given", o->vms[i].name);
+	return 0;
+}
+
+/* The VMs to build: clones expanded, names, console logs, shared settings. */
+static int expand(struct host_opts *o, struct vm_config *out, char (*names)[40], unsigned *n,
+		  pthread_mutex_t *term_lock)
+{
+	*n = 0;
+	for (unsigned i = 0; i < o->nvms; i++) {
+		for (unsigned k = 0; k < o->clones[i]; k++) {
+			if (*n == HOST_MAX_VMS)
+				return cli__die(2, "too many VMs with clones (at most %d)", HOST_MAX_VMS);
+			struct vm_config *c = &out[*n];
+			*c = o->vms[i];
+			if (o->clones[i] > 1)
+				snprintf(names[*n], 40, "%s%u", o->vms[i].name, k + 1);
+			else
+				snprintf(names[*n], 40, "%s", o->vms[i].name);
+			c->name = names[*n];
+			c->audit = c->audit || o->audit;
+			c->stats = o->stats;
+			c->term_lock = term_lock;
+			if (o->quiet)
+				c->console_out = -1;
+			char path[4096];
+			snprintf(path, sizeof(path), "%s/%s.log", o->log_dir ? o->log_dir : ".",
+				 c->name);
+			c->console_log = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			if (c->console_log < 0)
+				return cli__die(2, "%s: cannot open the console log %s: %s", c->name,
+						path, strerror(errno));
+			(*n)++;
+		}
+	}
+	return 0;
+}
+
+static void print_pool(const struct pool *p, FILE *f)
+{
+	fprintf(f, "host.pool.frames %llu\n", (unsigned long long)p->nframes);
+	fprintf(f, "host.pool.used %llu\n", (unsigned long long)pool__used(p));
+	fprintf(f, "host.pool.allocs %llu\n", (unsigned long long)p->allocs);
+	fprintf(f, "host.pool.frees %llu\n", (unsigned long long)p->frees);
+	fprintf(f, "host.pool.waits %llu\n", (unsigned long long)p->waits);
+	fprintf(f, "host.pool.resident_bytes %lld\n", (long long)pool__resident_bytes(p));
+}
+
+int cli__host(int argc, char **argv)
+{
+	static struct host_opts o;
+	static struct vm_config cfgs[HOST_MAX_VMS];
+	static char names[HOST_MAX_VMS][40];
+	static pthread_mutex_t term_lock = PTHREAD_MUTEX_INITIALIZER;
+	unsigned n;
+	int ret, status = 0;
+
+	memset(&o, 0, sizeof(o));
+	if ((ret = parse(argc, argv, &o)))
+		return ret;
+	if (o.log_dir && mkdir(o.log_dir, 0755) < 0 && errno != EEXIST)
+		return cli__die(2, "cannot create the log directory %s: %s", o.log_dir,
+				strerror(errno));
+	if ((ret = expand(&o, cfgs, names, &n, &term_lock)))
+		return ret;
+	uint64_t machine = o.machine;
+	if (!machine)
+		for (unsigned i = 0; i < n; i++)
+			machine += cfgs[i].mem_bytes + (64ULL << 20);
+
+	struct host host;
+	ret = host__init(&host, machine);
+	if (ret == -ENOENT || ret == -EACCES)
+		return cli__die(4, "cannot open /dev/kvm: %s", strerror(-ret));
+	if (ret)
+		return cli__die(4, "cannot set up the host: %s", strerror(-ret));
+	struct vm *vms = calloc(n, sizeof(*vms));
+	if (!vms) {
+		host__exit(&host);
+		return cli__die(4, "out of memory");
+	}
+	for (unsigned i = 0; i < n; i++) {
+		ret = vm__init(&vms[i], &host, &cfgs[i]);
+		if (ret) {
+			status = cli__die(cli__init_status(ret), "%s: %s", cfgs[i].name,
+					  vms[i].stop_reason);
+			while (i--)
+				vm__exit(&vms[i]);
+			goto out;
+		}
+	}
+	host_vms = vms;
+	host_nvms = n;
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	for (unsigned i = 0; i < n; i++)
+		vm__start(&vms[i]);
+	for (unsigned i = 0; i < n; i++) {
+		int s = vm__wait(&vms[i]);
+		status = s > status ? s : status;
+	}
+	host_nvms = 0;
+	fflush(stdout);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(stderr, "shade: %s: %s (status %d)\n", vms[i].cfg.name, vms[i].stop_reason,
+			vms[i].exit_status);
+	if (o.stats) {
+		for (unsigned i = 0; i < n; i++)
+			cli__print_vm_stats(&vms[i], stderr);
+		print_pool(&host.pool, stderr);
+	}
+	for (unsigned i = 0; i < n; i++)
+		vm__exit(&vms[i]);
+out:
+	for (unsigned i = 0; i < n; i++)
+		if (cfgs[i].console_log >= 0)
+			close(cfgs[i].console_log);
+	free(vms);
+	host__exit(&host);
+	return status;
+}
