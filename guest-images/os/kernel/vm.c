@@ -162,8 +162,9 @@ static void free_level(struct aspace *as, uint64_t e, int level)
 		} else {
 			free_level(as, t[i], level - 1);
 		}
-		t[i] = 0;	/* the page goes back zeroed */
 	}
+	/* No entry is cleared one by one: pmem__unref zeroes the whole table at once (under
+	 * a hypervisor each store to a page table is a trap). */
 	pmem__unref(e & PTE_ADDR);
 	as->pt_pages--;
 }
@@ -172,15 +173,10 @@ void vm__destroy(struct aspace *as)
 {
 	ASSERT(as->pml4 != loaded_pml4);
 	uint64_t *pml4 = p2v(as->pml4);
-	for (int i = 0; i < PML4_USER_SLOTS; i++) {
+	for (int i = 0; i < PML4_USER_SLOTS; i++)
 		if (pml4[i] & PTE_P)
 			free_level(as, pml4[i], 3);
-		pml4[i] = 0;
-	}
-	/* The kernel half is cleared too: freed pages must be all zero. */
-	for (int i = PML4_USER_SLOTS; i < 512; i++)
-		pml4[i] = 0;
-	pmem__unref(as->pml4);
+	pmem__unref(as->pml4);	/* zeroed there, kernel half included */
 	as->pml4 = 0;
 	as->pt_pages = 0;
 }
