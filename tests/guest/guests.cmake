@@ -8,6 +8,10 @@
 set(SHADE_TEST_GUESTS privileged exceptions rings timer uart bench-traps
     paging-matrix-32 paging-matrix-pae paging-matrix-64 paging-edit-32 paging-edit-64)
 set(SHADE_GUEST_CMDLINE_bench-traps "iterations=200")
+# procs64: a 64-bit kernel with ring-3 processes; procs64-bench is the same image in its
+# benchmark mode (bench/ runs it at length), here briefly for its checks.
+list(APPEND SHADE_TEST_GUESTS procs64 procs64-bench)
+set(SHADE_GUEST_CMDLINE_procs64-bench "bench iterations=5 pages=8")
 
 # Bytes fed to COM1 (the uart guest checks them; keep in sync with UART_INPUT there).
 set(SHADE_GUEST_INPUT_uart "shade-uart-input\n")
@@ -16,6 +20,9 @@ set(SHADE_GUEST_INPUT_uart "shade-uart-input\n")
 # kvm_pvm interprets compatibility-mode CPL 3 code and does not check alignment: the
 # guest's misaligned access with CR0.AM=EFLAGS.AC=1 never faults, so shade never sees it.
 set(SHADE_GUEST_PVM_GAPS_exceptions "misaligned load at CPL3 with AM=AC=1")
+# kvm_pvm runs 64-bit ring 3 with the real IF set whatever the guest's IRETQ/SYSRETQ
+# loaded, and PUSHFQ there shows it (0x202 where the guest gave 0x2).
+set(SHADE_GUEST_PVM_GAPS_procs64 "ring 3 runs with the kernel's RFLAGS")
 # Seconds per run; the timer guest measures ~7 s of RTC time by itself.
 set(SHADE_GUEST_TIMEOUT 120)
 # Guests that measure interrupt rates against the RTC: a VMM starved of CPU by
