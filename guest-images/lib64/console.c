@@ -1,5 +1,6 @@
 /*
- * console.c: COM1 output and the formatter behind kprintf/ksnprintf. The UART's FIFO
+ * console.c: COM1 output, the formatter behind kprintf/ksnprintf, and the memset and
+ * memcpy GCC expects of a freestanding program. The UART's FIFO
  * control register is left alone (toggling it would flush input a host may have
  * queued), and every wait for the transmitter is bounded so a missing UART cannot hang
  * the kernel.

@@ -2,7 +2,7 @@
  * cpu64.c: the descriptor tables, SYSCALL MSRs and per-CPU block of cpu64.h, and the C
  * side of the trap path (trap64__dispatch). The trap stack serves exceptions (TSS.RSP0)
  * and SYSCALL (per-CPU block) alike; #DF has its own (IST1) so a broken kernel stack
- * still gets reported.
+ * still gets reported. The 8259s are masked: nothing here uses external interrupts.
  */
 #include "cpu64.h"
 #include "console.h"
