@@ -18,6 +18,7 @@
  * The iteration count can be set with the kernel command line "iterations=N", and the
  * kinds measured with "kinds=a,b,c" (default: all).
  */
+#include "cmdline.h"
 #include "cpu.h"
 #include "desc.h"
 #include "pic.h"
@@ -118,37 +119,12 @@ static void tsc_frequency(void)
 	test__ok(tsc_hz > 1000000, "TSC frequency known (%llu Hz)", tsc_hz);
 }
 
-/* Where "key" starts a word of the multiboot command line (info flag bit 2, field at
- * +16), the text after it; NULL if absent. */
-static const char *cmdline_value(const char *key)
-{
-	const u32 *mbi = (const u32 *)(uintptr_t)boot__mbi;
-	const char *p;
-	int k;
-
-	if (!mbi || !(mbi[0] & (1u << 2)) || !mbi[4])
-		return 0;
-	for (p = (const char *)(uintptr_t)mbi[4]; *p; p++) {
-		if (p != (const char *)(uintptr_t)mbi[4] && p[-1] != ' ')
-			continue;
-		for (k = 0; key[k] && p[k] == key[k]; k++)
-			;
-		if (!key[k])
-			return p + k;
-	}
-	return 0;
-}
-
 static void parse_cmdline(void)
 {
-	const char *p = cmdline_value("iterations=");
-	u32 v = 0;
-
-	for (; p && *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (u32)(*p - '0');
-	if (v)
-		iterations = v;
-	only = cmdline_value("kinds=");
+	iterations = cmdline__u32("iterations=", iterations);
+	if (!iterations)
+		iterations = DEFAULT_ITERATIONS;
+	only = cmdline__value("kinds=");
 }
 
 /* Whether KIND is in the "kinds=" list (comma separated, ended by a space). */

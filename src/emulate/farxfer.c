@@ -147,6 +147,8 @@ static void null_inaccessible(struct vcpu *vcpu, unsigned new_cpl)
 	vcpu->g.seg_dirty = true;
 }
 
+static bool canonical(uint64_t a) { return ((int64_t)(a << 16) >> 16) == (int64_t)a; }
+
 /*
  * The common tail of RETF and IRET: CS:EIP (and SS:ESP when returning outward) were
  * popped as `sel`, `eip`; `sp_after` is the stack pointer past them (and past RETF's
@@ -170,9 +172,9 @@ static int far_return(struct vcpu *vcpu, uint16_t sel, uint64_t eip, unsigned os
 	if (osz == 2)
 		eip &= 0xffff;
 	if (rpl == g->cpl) {
-		if (eip > cs.limit)
+		if (cs.l ? !canonical(eip) : eip > cs.limit)
 			return gp0(xf);
-		uint64_t m = g->seg[S_SS].db ? 0xffffffffULL : 0xffffULL;
+		uint64_t m = gs_64bit(g) ? ~0ULL : g->seg[S_SS].db ? 0xffffffffULL : 0xffffULL;
 		uint64_t sp = g->gpr[R_SP] + nwords * osz + extra_pop;
 		g->gpr[R_SP] = (g->gpr[R_SP] & ~m) | (sp & m);
 		g->seg[S_CS] = cs;
@@ -192,12 +194,14 @@ static int far_return(struct vcpu *vcpu, uint16_t sel, uint64_t eip, unsigned os
 		return r;
 	if ((r = seg__check_stack(vcpu, (uint16_t)new_ss, rpl, X86_GP, &ss, xf)))
 		return r;
-	if (eip > cs.limit)
+	if (cs.l ? !canonical(eip) : eip > cs.limit)
 		return gp0(xf);
+	bool from64 = gs_64bit(g);
 	g->seg[S_CS] = cs;
 	g->seg[S_SS] = ss;
 	g->rip = eip;
-	g->gpr[R_SP] = ss.db ? (uint32_t)new_sp : ((g->gpr[R_SP] & ~0xffffULL) | (new_sp & 0xffff));
+	g->gpr[R_SP] = from64 && osz == 8 ? new_sp :
+		       ss.db ? (uint32_t)new_sp : ((g->gpr[R_SP] & ~0xffffULL) | (new_sp & 0xffff));
 	if (extra_pop && !new_flags)
 		g->gpr[R_SP] = (g->gpr[R_SP] + extra_pop) & (ss.db ? 0xffffffffULL : 0xffffULL);
 	g->cpl = rpl;
@@ -215,9 +219,10 @@ int emu_far(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 	case X86_INS_LCALL:
 		vcpu->stats.emulated[EMU_FAR_CALL]++;
 		return far_jmp_call(vcpu, in, true, xf);
-	case X86_INS_RETF: {
+	case X86_INS_RETF:
+	case X86_INS_RETFQ: {
 		vcpu->stats.emulated[EMU_FAR_RET]++;
-		unsigned osz = in->opsize;
+		unsigned osz = in->ci->id == X86_INS_RETFQ ? 8 : in->opsize;
 		unsigned imm = in->x->op_count ? (unsigned)in->x->operands[0].imm : 0;
 		uint64_t eip, sel;
 		int r;
@@ -229,8 +234,6 @@ int emu_far(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 		return -ENOSYS;
 	}
 }
-
-static bool canonical(uint64_t a) { return ((int64_t)(a << 16) >> 16) == (int64_t)a; }
 
 /* The EFLAGS an IRET may load, by the old CPL and IOPL (SDM IRET). */
 static uint64_t iret_flags(struct vcpu *vcpu, uint64_t fl, unsigned osz)

@@ -72,7 +72,7 @@ static int access_phys(struct vcpu *vcpu, gpa_t gpa, void *buf, unsigned len, bo
 	struct vm *vm = vcpu->vm;
 	if (pmap__in_ram(&vm->pmap, gpa_to_gfn(gpa))) {
 		int err = 0;
-		void *h = pmap__host_ptr(&vm->pmap, gpa, len, &err);
+		void *h = pmap__host_ptr(&vm->pmap, gpa, len, write, &err);
 		if (!h)
 			return err;
 		if (write)

@@ -263,7 +263,7 @@ static int dispatch(struct vcpu *vcpu, struct insn *in, struct xfault *xf)
 		return emu_tsc(vcpu, in, xf);
 	case X86_INS_CPUID:
 		return emu_cpuid(vcpu, in, xf);
-	case X86_INS_LJMP: case X86_INS_LCALL: case X86_INS_RETF:
+	case X86_INS_LJMP: case X86_INS_LCALL: case X86_INS_RETF: case X86_INS_RETFQ:
 		return emu_far(vcpu, in, xf);
 	case X86_INS_IRET: case X86_INS_IRETD: case X86_INS_IRETQ:
 		return emu_iret(vcpu, in, xf);

@@ -198,6 +198,21 @@ static int load_system_seg(struct vcpu *vcpu, uint16_t sel, bool ldt, struct xfa
 	if ((r = seg__read_desc(vcpu, sel, &d, xf)))
 		return r;
 	seg__decode(d, sel, &s);
+	if (virt_long_mode(v)) {
+		/* IA-32e system descriptors are 16 bytes: the upper 8 hold base[63:32], and
+		 * the LDT/TSS must be the 64-bit types (no 16-bit TSS). */
+		uint64_t hi;
+		if (sel + 15u > v->gdtr.limit)
+			return xfault_set(xf, X86_GP, true, sel & ~3u);
+		if ((r = gmem__read_linear(vcpu, v->gdtr.base + (sel & ~7u) + 8, &hi, 8,
+					   ACC_SUPERVISOR, xf)))
+			return r;
+		if ((hi >> 40) & 0x1f)
+			return xfault_set(xf, X86_GP, true, sel & ~3u);
+		s.base |= (hi & 0xffffffffULL) << 32;
+		if (!ldt && s.type == 1)
+			return xfault_set(xf, X86_GP, true, sel & ~3u);
+	}
 	bool ok = ldt ? (!s.s && s.type == 2) : (!s.s && (s.type == 1 || s.type == 9));
 	if (!ok)
 		return xfault_set(xf, X86_GP, true, sel & ~3u);

@@ -189,9 +189,14 @@ int seg__mark_accessed(struct vcpu *vcpu, uint16_t sel, uint64_t *desc, struct x
 	uint64_t base = (sel & 4) ? vcpu->v.ldtr.base : vcpu->v.gdtr.base;
 	uint8_t access = (uint8_t)((*desc >> 40) | 1);
 	*desc |= BIT(40);
-	/* Written like the CPU does it: a supervisor write to the descriptor table, which
-	 * also refreshes the mirror (the page is traced). */
-	return gmem__write_linear(vcpu, base + (sel & ~7u) + 5, &access, 1, ACC_SUPERVISOR, xf);
+	/* Written like the CPU does it: a supervisor write to the descriptor table. With
+	 * paging off the page is traced and the write refreshes the mirror; with paging on
+	 * descriptor pages are not traced, so the mirror entry is refreshed here. */
+	uint64_t lin = base + (sel & ~7u) + 5;
+	int r = gmem__write_linear(vcpu, lin, &access, 1, ACC_SUPERVISOR, xf);
+	if (!r && (vcpu->v.cr0 & CR0_PG))
+		seg__guest_wrote(vcpu, lin, 1);
+	return r;
 }
 
 int seg__load(struct vcpu *vcpu, enum seg_reg reg, uint16_t sel, struct xfault *xf)

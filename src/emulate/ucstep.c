@@ -69,7 +69,10 @@ static bool map_page(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 	uint32_t perms = UC_PROT_READ | UC_PROT_EXEC;
 	if (acc == ACC_WRITE || !paging__translate(c->vcpu, page, ACC_WRITE, &wgpa, &ignore))
 		perms |= UC_PROT_WRITE;
-	mfn_t f = pmap__touch(&vm->pmap, gpa_to_gfn(gpa), &err);
+	/* Writable in unicorn means writable machine memory: a shared frame is copied
+	 * first (one step cannot remap a page it is using). */
+	mfn_t f = (perms & UC_PROT_WRITE) ? pmap__touch_write(&vm->pmap, gpa_to_gfn(gpa), &err)
+					  : pmap__touch(&vm->pmap, gpa_to_gfn(gpa), &err);
 	if (!mfn_valid(f) || uc_mem_map_ptr(uc, page, PAGE_SIZE, perms,
 					    pool__ptr(vm->pmap.pool, f)) != UC_ERR_OK) {
 		c->bad_access = true;

@@ -35,9 +35,12 @@ void pmap__exit(struct pmap *pm)
 {
 	if (!pm->e)
 		return;
-	for (uint64_t i = 0; i < pm->nframes; i++)
+	for (uint64_t i = 0; i < pm->nframes; i++) {
 		if (pm->e[i].state == PPN_PRIVATE)
 			pool__free(pm->pool, MFN(pm->e[i].mfn));
+		else if (pm->e[i].state == PPN_SHARED && pm->share)
+			pm->share->release(pm->share_ctx, MFN(pm->e[i].mfn));
+	}
 	free(pm->e);
 	pm->e = NULL;
 }
@@ -81,13 +84,26 @@ mfn_t pmap__touch(struct pmap *pm, gfn_t g, int *err)
 	return f;
 }
 
-void *pmap__host_ptr(struct pmap *pm, gpa_t gpa, size_t len, int *err)
+mfn_t pmap__touch_write(struct pmap *pm, gfn_t g, int *err)
+{
+	if (pmap__in_ram(pm, g) && pm->e[g.v].state == PPN_SHARED) {
+		int r = pm->share ? pm->share->cow(pm->share_ctx, g) : -EINVAL;
+		if (r) {
+			*err = r;
+			return MFN_INVALID;
+		}
+	}
+	return pmap__touch(pm, g, err);
+}
+
+void *pmap__host_ptr(struct pmap *pm, gpa_t gpa, size_t len, bool write, int *err)
 {
 	if ((gpa.v & (PAGE_SIZE - 1)) + len > PAGE_SIZE) {
 		*err = -EINVAL;
 		return NULL;
 	}
-	mfn_t f = pmap__touch(pm, gpa_to_gfn(gpa), err);
+	mfn_t f = write ? pmap__touch_write(pm, gpa_to_gfn(gpa), err)
+			: pmap__touch(pm, gpa_to_gfn(gpa), err);
 	if (!mfn_valid(f))
 		return NULL;
 	return (uint8_t *)pool__ptr(pm->pool, f) + (gpa.v & (PAGE_SIZE - 1));
@@ -100,7 +116,7 @@ static int pmap_copy(struct pmap *pm, gpa_t gpa, void *buf, size_t len, bool to_
 
 	while (len) {
 		size_t chunk = MIN(len, PAGE_SIZE - (gpa.v & (PAGE_SIZE - 1)));
-		uint8_t *h = pmap__host_ptr(pm, gpa, chunk, &err);
+		uint8_t *h = pmap__host_ptr(pm, gpa, chunk, to_guest, &err);
 		if (!h)
 			return err;
 		if (to_guest)

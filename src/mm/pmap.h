@@ -3,8 +3,10 @@
  * per-PPN state that the memory-management layers build on.
  *
  * A PPN starts UNBACKED and costs nothing until first touched; then it is PRIVATE with
- * its own MPN. Later issues add SHARED (copy-on-write), BALLOONED and SWAPPED; the
- * page-table-tracked state is a flag, as a shared page is never also a tracked one.
+ * its own MPN, or SHARED: it maps a machine frame that other pages (of this or other
+ * VMs) map too, read-only, and a write first gets a private copy through the sharing
+ * layer's ops. BALLOONED and SWAPPED are for later issues; the page-table-tracked state
+ * is a flag, as a shared page is never also a tracked one.
  */
 #ifndef SHADE_PMAP_H
 #define SHADE_PMAP_H
@@ -28,6 +30,15 @@ struct pmap_entry {
 	uint16_t trace_refs; /* how many traced structures live in this page */
 };
 
+/* The page-sharing layer's side of a PPN that maps a shared frame (src/pageshare/). */
+struct pmap_share_ops {
+	/* Give the VM a private copy of shared page g (or the frame itself, for the last
+	 * reference), revoking every mapping of the old frame; 0 or a negative errno. */
+	int (*cow)(void *ctx, gfn_t g);
+	/* The VM drops its reference to shared frame f (teardown). */
+	void (*release)(void *ctx, mfn_t f);
+};
+
 struct pmap {
 	struct pool *pool;
 	uint64_t nframes;            /* guest RAM size in frames */
@@ -38,6 +49,9 @@ struct pmap {
 	const atomic_bool *stop;
 	const char *owner;
 	uint64_t alloc_waits;
+	uint64_t shared_frames;      /* PPNs mapping a shared (copy-on-write) MPN */
+	const struct pmap_share_ops *share;
+	void *share_ctx;
 };
 
 int pmap__init(struct pmap *pm, struct pool *pool, uint64_t guest_bytes);
@@ -56,11 +70,14 @@ static inline bool pmap__traced(const struct pmap *pm, gfn_t g)
 /* The MPN behind a PPN, backing it on first touch. MFN_INVALID if outside guest RAM or
  * the pool is exhausted (*err says which: -EFAULT or -ENOMEM). */
 mfn_t pmap__touch(struct pmap *pm, gfn_t g, int *err);
+/* The same for a write: a shared frame is first made private (copy-on-write). */
+mfn_t pmap__touch_write(struct pmap *pm, gfn_t g, int *err);
 /* The MPN if already backed, else MFN_INVALID; never allocates. */
 mfn_t pmap__lookup(const struct pmap *pm, gfn_t g);
 
-/* Host pointer to guest-physical bytes [gpa, gpa+len) within one page, backing it. */
-void *pmap__host_ptr(struct pmap *pm, gpa_t gpa, size_t len, int *err);
+/* Host pointer to guest-physical bytes [gpa, gpa+len) within one page, backing it (and
+ * breaking sharing first when the caller will write). */
+void *pmap__host_ptr(struct pmap *pm, gpa_t gpa, size_t len, bool write, int *err);
 /* Copy to/from guest-physical memory across pages; -EFAULT outside RAM. */
 int pmap__write(struct pmap *pm, gpa_t gpa, const void *src, size_t len);
 int pmap__read(struct pmap *pm, gpa_t gpa, void *dst, size_t len);

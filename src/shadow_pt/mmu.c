@@ -108,6 +108,12 @@ void mmu__write_protect(struct mmu *m, gfn_t g)
 static void track(struct mmu *m, gfn_t g)
 {
 	struct pmap_entry *pe = &m->pmap->e[g.v];
+	if (pe->state == PPN_SHARED) {
+		/* A guest table is never shared: the walker and shade's own writes must
+		 * reach this VM's copy only. */
+		int err = 0;
+		pmap__touch_write(m->pmap, g, &err);
+	}
 	if (pe->trace_refs++ == 0) {
 		pe->flags |= PPN_F_PT;
 		mmu__write_protect(m, g);
@@ -131,8 +137,8 @@ static void zap_sp(struct mmu *m, struct shadow_page *sp);
 static void unlink_entry(struct mmu *m, struct shadow_page *sp, unsigned i)
 {
 	uint64_t *e = &sp->spt[i];
-	if (!(*e & PTE_P))
-		return;
+	if (!(*e & PTE_P) || (sp->role.level == 4 && i == MON_PML4_SLOT))
+		return;     /* the monitor's link is not the guest's to change */
 	if (sp->role.level == 1) {
 		rmap_del(m, GFN(sp->gfns[i]), e);
 	} else {
@@ -403,6 +409,15 @@ static uint64_t guest_table_gfn(const struct walk_env *env, uint64_t e)
 				  : (e & ((1ULL << env->maxphyaddr) - 1) & ~0xfffULL) >> 12;
 }
 
+/* The role rights of a direct table under a guest large page: as KVM does, W only
+ * once the guest's entry is dirty, so that leaves made under a clean entry (read-only,
+ * to catch the first write) and under a dirty one never share a table. */
+static unsigned direct_access(const struct walk *w)
+{
+	bool dirty = w->pte[w->leaf] & PTE_D;
+	return (w->user ? 1 : 0) | (w->writable && dirty ? 2 : 0) | (w->nx ? 4 : 0);
+}
+
 /* What the real entry at `level` for va points to: the shadow of the guest's next table
  * (with its rights), a pseudo PDPT's target, or a direct table under a guest large page
  * (keyed by the first frame it maps, with the large page's rights in its role). */
@@ -430,7 +445,7 @@ static void child_for(const struct walk_env *env, const struct walk *w, uint64_t
 		 * (the walk read no guest entry at this level). */
 		c->gfn = GFN((w->gpa.v & ~(span - 1)) >> 12);
 		c->role.direct = 1;
-		c->role.access = (w->user ? 1 : 0) | (w->writable ? 2 : 0) | (w->nx ? 4 : 0);
+		c->role.access = direct_access(w);
 		return;
 	}
 	uint64_t ge = w->pte[level];
@@ -445,7 +460,7 @@ static void child_for(const struct walk_env *env, const struct walk *w, uint64_t
 	}
 	c->gfn = GFN((w->gpa.v & ~(span - 1)) >> 12);
 	c->role.direct = 1;
-	c->role.access = (w->user ? 1 : 0) | (w->writable ? 2 : 0) | (w->nx ? 4 : 0);
+	c->role.access = direct_access(w);
 }
 
 int mmu__fill(struct mmu *m, const struct walk_env *env, uint64_t va, const struct walk *w,
@@ -468,13 +483,18 @@ int mmu__fill(struct mmu *m, const struct walk_env *env, uint64_t va, const stru
 				if (vec_add(&child->parents, &child->nparents, &child->parents_cap, e))
 					return -ENOMEM;
 			}
-		} else if (*e & PTE_P) {
-			child = sp_of_entry(m, *e);
-			if (!child)
-				return -EINVAL;
+		} else if ((*e & PTE_P) && (child = sp_of_entry(m, *e)) && !child->role.direct) {
+			/* A guest table's shadow: coherent by write tracking. */
 		} else {
 			struct child c;
 			child_for(env, w, va, level, &c);
+			if (*e & PTE_P) {
+				/* A direct table made for other rights (the guest's large page
+				 * became dirty, or another large page is mapped here): replace. */
+				if (child && child->gfn.v == c.gfn.v && child->role.word == c.role.word)
+					goto next;
+				unlink_entry(m, sp, pt_index(va, level));
+			}
 			child = get_sp(m, c.gfn, c.role, c.hashed);
 			if (!child)
 				return -ENOMEM;
@@ -484,6 +504,7 @@ int mmu__fill(struct mmu *m, const struct walk_env *env, uint64_t va, const stru
 				return -ENOMEM;
 			}
 		}
+next:
 		child->writes = 0;
 		lru_touch(m, child);
 		sp = child;
@@ -491,7 +512,9 @@ int mmu__fill(struct mmu *m, const struct walk_env *env, uint64_t va, const stru
 
 	gfn_t g = gpa_to_gfn(w->gpa);
 	int err = 0;
-	mfn_t f = pmap__touch(m->pmap, g, &err);
+	/* A write to a shared frame gets its private copy here (pageshare's cow op). */
+	mfn_t f = (access & PFERR_W) ? pmap__touch_write(m->pmap, g, &err)
+				     : pmap__touch(m->pmap, g, &err);
 	if (!mfn_valid(f))
 		return err;
 	unsigned i = pt_index(va, 1);

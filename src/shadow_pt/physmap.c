@@ -30,20 +30,33 @@ void physmap__exit(struct vm *vm)
 	ptab__exit(&vm->physmap);
 }
 
-int physmap__fill(struct vm *vm, gfn_t g)
+int physmap__fill(struct vm *vm, gfn_t g, bool write)
 {
 	int err = 0;
-	mfn_t f = pmap__touch(&vm->pmap, g, &err);
+	mfn_t f = write ? pmap__touch_write(&vm->pmap, g, &err) : pmap__touch(&vm->pmap, g, &err);
 	if (!mfn_valid(f))
 		return err;
 	uint64_t *pte = ptab__pte(&vm->physmap, gfn_to_gpa(g).v, true);
 	if (!pte)
 		return -ENOMEM;
 	/* A, D preset: the CPU need not write the entry back. Traced pages (the guest's
-	 * descriptor tables) are mapped read-only so writes to them fault. */
-	bool traced = vm->pmap.e[g.v].flags & PPN_F_PT;
-	*pte = mfn_to_ma(f) | PTE_P | (traced ? 0 : PTE_RW) | PTE_US | PTE_A | PTE_D;
+	 * descriptor tables) and shared (copy-on-write) frames are mapped read-only so
+	 * writes to them fault. */
+	const struct pmap_entry *pe = &vm->pmap.e[g.v];
+	bool rw = !(pe->flags & PPN_F_PT) && pe->state == PPN_PRIVATE;
+	*pte = mfn_to_ma(f) | PTE_P | (rw ? PTE_RW : 0) | PTE_US | PTE_A | PTE_D;
 	return 0;
+}
+
+bool physmap__zap(struct vm *vm, gfn_t g)
+{
+	if (!mfn_valid(vm->physmap.root))
+		return false;
+	uint64_t *pte = ptab__pte(&vm->physmap, gfn_to_gpa(g).v, false);
+	if (!pte || !(*pte & PTE_P))
+		return false;
+	*pte = 0;
+	return true;
 }
 
 bool physmap__protect(struct vm *vm, gfn_t g, bool readonly)

@@ -13,8 +13,11 @@ struct vm;
 
 int physmap__init(struct vm *vm);
 void physmap__exit(struct vm *vm);
-/* Map PPN g (backing it if needed). -EFAULT outside guest RAM, -ENOMEM if no frame. */
-int physmap__fill(struct vm *vm, gfn_t g);
+/* Map PPN g (backing it if needed; for a write, breaking sharing first). -EFAULT
+ * outside guest RAM, -ENOMEM if no frame. */
+int physmap__fill(struct vm *vm, gfn_t g, bool write);
+/* Remove the mapping of PPN g; true if one was present (the caller flushes). */
+bool physmap__zap(struct vm *vm, gfn_t g);
 
 /* Make the identity mapping of PPN g read-only (traced) or writable again. Returns true
  * when a present writable entry was downgraded: the caller must flush that address. */

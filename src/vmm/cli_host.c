@@ -20,6 +20,7 @@
 #include "cli.h"
 
 #define HOST_MAX_VMS 64
+#define HOST_SHARE_RATE 1000      /* pages per second per VM: 4 MiB/s */
 
 static const char usage_host[] =
 	"usage: shade host [HOST OPTIONS] --vm NAME --kernel FILE [VM OPTIONS]\n"
@@ -37,6 +38,8 @@ static const char usage_host[] =
 	"      --quiet          no console lines on stdout (logs only)\n"
 	"      --stats          print every VM's counters and the pool's at exit\n"
 	"      --audit          check shadow page-table invariants after every operation\n"
+	"      --share-rate N   page-sharing scan rate per VM, pages per second (default\n"
+	"                       %d; 0 turns sharing off)\n"
 	"\n"
 	"VM options:\n"
 	"      --vm NAME        start a VM description (letters, digits, '-', '_')\n"
@@ -55,6 +58,7 @@ struct host_opts {
 	uint64_t machine;
 	const char *log_dir;
 	bool quiet, stats, audit;
+	uint64_t share_rate;
 };
 
 static struct vm *host_vms;
@@ -92,6 +96,7 @@ static int parse(int argc, char **argv, struct host_opts *o)
 		{ "cmdline", required_argument, 0, 'c' },
 		{ "module", required_argument, 0, 'M' },
 		{ "clones", required_argument, 0, 'n' },
+		{ "share-rate", required_argument, 0, 'H' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -112,6 +117,14 @@ static int parse(int argc, char **argv, struct host_opts *o)
 		case 'q': o->quiet = true; break;
 		case 'S': o->stats = true; break;
 		case 'A': o->audit = true; break;
+		case 'H': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (*end || *optarg == '-' || n > 10000000UL)
+				return cli__die(2, "bad --share-rate '%s' (pages per second)", optarg);
+			o->share_rate = n;
+			break;
+		}
 		case 'V':
 			if (o->nvms == HOST_MAX_VMS)
 				return cli__die(2, "too many VMs (at most %d)", HOST_MAX_VMS);
@@ -150,8 +163,8 @@ static int parse(int argc, char **argv, struct host_opts *o)
 			o->clones[vm - o->vms] = (unsigned)n;
 			break;
 		}
-		case 'h': fputs(usage_host, stdout); exit(0);
-		default: fputs(usage_host, stderr); return 2;
+		case 'h': printf(usage_host, HOST_SHARE_RATE); exit(0);
+		default: fprintf(stderr, usage_host, HOST_SHARE_RATE); return 2;
 		}
 	}
 	if (optind != argc)
@@ -181,6 +194,8 @@ static int expand(struct host_opts *o, struct vm_config *out, char (*names)[40],
 				snprintf(names[*n], 40, "%s", o->vms[i].name);
 			c->name = names[*n];
 			c->audit = c->audit || o->audit;
+			c->share_rate = o->share_rate;
+			c->index = *n;
 			c->stats = o->stats;
 			c->term_lock = term_lock;
 			if (o->quiet)
@@ -218,6 +233,7 @@ int cli__host(int argc, char **argv)
 	int ret, status = 0;
 
 	memset(&o, 0, sizeof(o));
+	o.share_rate = HOST_SHARE_RATE;
 	if ((ret = parse(argc, argv, &o)))
 		return ret;
 	if (o.log_dir && mkdir(o.log_dir, 0755) < 0 && errno != EEXIST)
@@ -271,6 +287,7 @@ int cli__host(int argc, char **argv)
 		for (unsigned i = 0; i < n; i++)
 			cli__print_vm_stats(&vms[i], stderr);
 		print_pool(&host.pool, stderr);
+		pageshare__print_host_stats(&host.share, stderr);
 	}
 	for (unsigned i = 0; i < n; i++)
 		vm__exit(&vms[i]);

@@ -106,7 +106,7 @@ static void handle_page_fault(struct vcpu *vcpu, uint64_t cr2, uint32_t err)
 		return;
 	}
 	/* Paging off: the fault is hidden unless the address is not guest RAM. */
-	int r = physmap__fill(vm, GFN((cr2 & 0xffffffffULL) >> PAGE_SHIFT));
+	int r = physmap__fill(vm, GFN((cr2 & 0xffffffffULL) >> PAGE_SHIFT), err & PFERR_W);
 	if (r == 0) {
 		vcpu->stats.hidden_faults++;
 		return;
@@ -260,6 +260,10 @@ static void handle_trap(struct vcpu *vcpu, unsigned vec)
 		break;
 	}
 done:
+	/* Page sharing scans at trap exits, whose write-back carries its TLB flush (and
+	 * while the guest idles in HLT, below). */
+	if (!vcpu->step.active)
+		pageshare__tick(&vcpu->vm->share, vcpu);
 	if (vcpu->halted)
 		halt(vcpu);
 	deliver_pending_irq(vcpu);

@@ -57,6 +57,8 @@ static const char usage_run[] =
 	"                       (always on in a build configured with -DSHADE_AUDIT=ON)\n"
 	"      --shadow-max N   at most N shadow page-table pages (default 8192);\n"
 	"                       the least recently used are reclaimed beyond it\n"
+	"      --share-rate N   scan N pages per second for content-based page sharing\n"
+	"                       (default 0: off)\n"
 	"      --resume MODE    how a trap returns to the guest: 'direct' (default: KVM's\n"
 	"                       registers are rewritten) or 'iret' (the monitor's IRETQ;\n"
 	"                       cheaper, but some nested KVM backends lose IOPL on it)\n"
@@ -84,6 +86,7 @@ static int cmd_run(int argc, char **argv)
 		{ "resume", required_argument, 0, 'R' },
 		{ "audit", no_argument, 0, 'A' },
 		{ "shadow-max", required_argument, 0, 'X' },
+		{ "share-rate", required_argument, 0, 'H' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -124,6 +127,14 @@ static int cmd_run(int argc, char **argv)
 			if (*end || n < 16 || n > (1UL << 24))
 				return cli__die(2, "bad --shadow-max '%s' (pages, 16 or more)", optarg);
 			cfg.shadow_max = (unsigned)n;
+			break;
+		}
+		case 'H': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (*end || *optarg == '-' || n > 10000000UL)
+				return cli__die(2, "bad --share-rate '%s' (pages per second)", optarg);
+			cfg.share_rate = n;
 			break;
 		}
 		case 'R':

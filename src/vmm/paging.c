@@ -57,7 +57,7 @@ static int wm_cmpxchg(void *ctx, gpa_t gpa, uint64_t old, uint64_t new, unsigned
 {
 	struct vm *vm = ctx;
 	int err = 0;
-	void *p = pmap__host_ptr(&vm->pmap, gpa, len, &err);
+	void *p = pmap__host_ptr(&vm->pmap, gpa, len, true, &err);
 	if (!p)
 		return -EFAULT;
 	bool ok = len == 4 ? __atomic_compare_exchange_n((uint32_t *)p, &(uint32_t){ (uint32_t)old },

@@ -367,8 +367,10 @@ void vcpu__wait(struct vcpu *vcpu)
 	struct timespec ts, *tp = NULL;
 	sigset_t mask;
 
-	if (next != VTIMER_NEVER) {
-		uint64_t d = next > now ? next - now : 0;
+	uint64_t slice = pageshare__idle_slice(&vm->share);
+	if (next != VTIMER_NEVER || slice != UINT64_MAX) {
+		uint64_t d = next == VTIMER_NEVER ? slice : next > now ? next - now : 0;
+		d = MIN(d, slice);   /* an idle VM's page-sharing scan goes on */
 		ts.tv_sec = (time_t)(d / NSEC_PER_SEC);
 		ts.tv_nsec = (long)(d % NSEC_PER_SEC);
 		tp = &ts;
@@ -391,6 +393,7 @@ void vcpu__halt(struct vcpu *vcpu, bool guest_if)
 		devices__poll(vm);
 		if (devices__irq_pending(vm))
 			break;
+		pageshare__tick(&vm->share, vcpu);
 		vcpu__wait(vcpu);
 	}
 	vcpu->stats.halt_wakeups++;

@@ -28,13 +28,21 @@ int host__init(struct host *h, uint64_t machine_bytes)
 	if (ret)
 		return ret;
 	ret = pool__init(&h->pool, machine_bytes);
-	if (ret)
+	if (ret) {
 		kvm__close(&h->kvm);
+		return ret;
+	}
+	ret = pageshare__host_init(&h->share, &h->pool);
+	if (ret) {
+		pool__exit(&h->pool);
+		kvm__close(&h->kvm);
+	}
 	return ret;
 }
 
 void host__exit(struct host *h)
 {
+	pageshare__host_exit(&h->share, &h->pool);
 	pool__exit(&h->pool);
 	kvm__close(&h->kvm);
 }
@@ -133,6 +141,12 @@ static int step_pmap(struct vm *vm)
 		ret = pmap__init_identity(&vm->pmap);
 	return ret;
 }
+/* --baseline maps guest-physical n to machine frame n: nothing can be remapped. */
+static int step_share(struct vm *vm)
+{
+	return pageshare__vm_init(&vm->share, vm, &vm->host->share,
+				  vm->cfg.baseline ? 0 : vm->cfg.share_rate, vm->cfg.index + 1);
+}
 /* --baseline has no monitor and no shadow tables. */
 static int step_monitor(struct vm *vm)
 {
@@ -159,6 +173,7 @@ static const struct {
 	int (*fn)(struct vm *vm);
 } init_steps[] = {
 	{ "guest memory map", step_pmap },
+	{ "page sharing", step_share },
 	{ "KVM VM", step_kvm_vm },
 	{ "CPUID table", step_cpuid },
 	{ "monitor", step_monitor },
@@ -207,6 +222,7 @@ void vm__exit(struct vm *vm)
 		close(vm->fd);
 	vm->fd = -1;
 	pmap__exit(&vm->pmap);
+	pageshare__vm_exit(&vm->share);
 }
 
 void vm__stop(struct vm *vm, int status, const char *fmt, ...)

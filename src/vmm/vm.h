@@ -17,6 +17,7 @@
 #include "monitor.h"
 #include "pmap.h"
 #include "mmu.h"
+#include "pageshare.h"
 #include "ptab.h"
 
 #define VM_MAX_MODULES 16
@@ -25,6 +26,7 @@
 struct host {
 	struct kvm_sys kvm;
 	struct pool pool;
+	struct share_table share;     /* content-based page sharing across all VMs */
 };
 
 struct vm_config {
@@ -46,6 +48,8 @@ struct vm_config {
 	bool resume_iret;
 	unsigned shadow_max;    /* cap on shadow page-table pages (LRU reclaim beyond) */
 	bool audit;             /* check the shadow MMU's invariants after every operation */
+	uint64_t share_rate;    /* page-sharing scan rate, pages per second (0: off) */
+	unsigned index;         /* the VM's number in its host (seeds its scan order) */
 	int console_in;         /* fd the COM1 input comes from, -1 for none */
 	int console_out;        /* fd COM1 output goes to, -1 for none */
 	int console_log;        /* fd that also gets COM1 output, -1 for none */
@@ -64,6 +68,7 @@ struct vm {
 	struct monitor mon;
 	struct ptab physmap;          /* real tables while the guest has paging off */
 	struct mmu mmu;               /* shadow tables while it has paging on */
+	struct share_vm share;        /* this VM's side of page sharing */
 	struct bus pio, mmio;
 	struct timer_queue timers;
 	struct vclock clock;

@@ -107,7 +107,7 @@ static void setup(void)
 	vcpu.v.idtr = (struct dtr){ IDT, sizeof(idt) - 1 };
 	vcpu.v.ldtr.unusable = 1;
 	seg__decode(gdt[5] | (2ULL << 40), 0x28, &vcpu.v.tr);
-	ck_assert_int_eq(physmap__fill(&vm, GFN(GDT >> PAGE_SHIFT)), 0);  /* the guest touched it */
+	ck_assert_int_eq(physmap__fill(&vm, GFN(GDT >> PAGE_SHIFT), false), 0);  /* the guest touched it */
 	ck_assert_int_eq(seg__mirror_gdt(&vcpu), 0);
 }
 
