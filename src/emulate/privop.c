@@ -373,7 +373,7 @@ int emu_misc_priv(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 			if (!gs_64bit(&vcpu->g))
 				lin &= 0xffffffffULL;
 			mmu__invlpg(&vcpu->vm->mmu, lin);
-			paging__sync_flush(vcpu);
+			paging__sync_flush_va(vcpu, lin);
 		}
 		break;
 	}

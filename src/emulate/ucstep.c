@@ -14,6 +14,7 @@
  * RAM only (an access outside it is refused, not emulated).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unicorn/unicorn.h>
@@ -22,6 +23,7 @@
 #include "paging.h"
 
 #define UC_MAX_PAGES 8
+#define UC_REP_MAX 512          /* REP iterations per step: at most 4 KiB of stores */
 
 struct ucctx {
 	uc_engine *uc;
@@ -34,8 +36,11 @@ struct ucctx {
 	struct xfault pf;       /* a guest #PF met while mapping */
 	bool have_pf;
 	bool bad_access;
-	uint64_t written[4][2]; /* [addr, len] of writes, for traced pages */
-	unsigned nwritten;
+	/* bytes written, per linear page (the write hook may run before the page is
+	 * mapped, so this is matched with `mapped` afterwards) */
+	uint64_t wpage[UC_MAX_PAGES], wlo[UC_MAX_PAGES], whi[UC_MAX_PAGES];
+	unsigned nwpages;
+	bool wlost;             /* more written pages than wpage holds */
 };
 
 static bool map_page(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
@@ -95,15 +100,52 @@ static void on_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 {
 	struct ucctx *c = user;
 	(void)uc; (void)type; (void)value;
-	if (c->nwritten < ARRAY_SIZE(c->written)) {
-		c->written[c->nwritten][0] = addr;
-		c->written[c->nwritten][1] = (uint64_t)size;
-		c->nwritten++;
+	uint64_t lin = addr & (c->is64 ? ~0ULL : 0xffffffffULL);
+	uint64_t lo = lin & (PAGE_SIZE - 1), hi = MIN(lo + (uint64_t)size, PAGE_SIZE);
+	unsigned k;
+	for (k = 0; k < c->nwpages && c->wpage[k] != (lin & PAGE_MASK); k++)
+		;
+	if (k == c->nwpages) {
+		if (k == UC_MAX_PAGES) {
+			c->wlost = true;
+			return;
+		}
+		c->wpage[k] = lin & PAGE_MASK;
+		c->wlo[k] = lo;
+		c->whi[k] = hi;
+		c->nwpages++;
 	}
+	c->wlo[k] = MIN(c->wlo[k], lo);
+	c->whi[k] = MAX(c->whi[k], hi);
+	if (lo + (uint64_t)size > PAGE_SIZE)      /* crosses into the next page */
+		on_write(uc, type, (addr | (PAGE_SIZE - 1)) + 1, (int)(lo + (uint64_t)size - PAGE_SIZE),
+			 value, user);
 }
 
 static const int uc_gprs[8] = { UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_EBX,
 				UC_X86_REG_ESP, UC_X86_REG_EBP, UC_X86_REG_ESI, UC_X86_REG_EDI };
+
+/* The length of the instruction at `lin` if it is a REP-prefixed string instruction
+ * (so it may run many iterations in one step), else 0 (one instruction). */
+static unsigned insn_length(struct vcpu *vcpu, uint64_t lin)
+{
+	uint8_t code[15];
+	struct xfault xf;
+	unsigned n = (unsigned)MIN(15ULL, PAGE_SIZE - (lin & (PAGE_SIZE - 1)));
+	if (gmem__read_linear(vcpu, lin, code, n, ACC_FETCH, &xf))
+		return 0;
+	csh h = gs_64bit(&vcpu->g) ? vcpu->cs64 : vcpu->cs32;
+	cs_insn *ci;
+	cs_option(h, CS_OPT_MODE, gs_64bit(&vcpu->g) ? CS_MODE_64 : CS_MODE_32);
+	if (cs_disasm(h, code, n, lin, 1, &ci) != 1)
+		return 0;
+	bool rep = false;
+	for (unsigned i = 0; i < 4; i++)
+		rep |= ci->detail->x86.prefix[i] == 0xf3 || ci->detail->x86.prefix[i] == 0xf2;
+	unsigned len = rep ? ci->size : 0;
+	cs_free(ci, 1);
+	return len;
+}
 
 /* Engines per vCPU, made on first use: opening one costs far more than a step. */
 static struct ucctx *engine(struct vcpu *vcpu, bool is64)
@@ -201,7 +243,8 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 	if (!(c = engine(vcpu, is64)))
 		return -ENOMEM;
 	uc_engine *uc = c->uc;
-	c->nmapped = c->nwritten = 0;
+	c->nmapped = c->nwpages = 0;
+	c->wlost = false;
 	c->vector = -1;
 	c->bad_access = false;
 	c->have_pf = false;
@@ -209,8 +252,14 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 	regs_in(c, g);
 	uint64_t flags = g->rflags & 0x3f7fd7;
 	uc_reg_write(uc, UC_X86_REG_RFLAGS, &flags);
-	uc_err e = uc_emu_start(uc, is64 ? g->rip : (uint32_t)g->rip,
-				is64 ? ~0ULL : 0xffffffffULL, 0, 1);
+	/* A REP string instruction runs up to UC_REP_MAX iterations in this one step (a
+	 * guest zeroing a former page table with REP STOS must not cost an exit per
+	 * store); stopping early is architectural: RCX/RSI/RDI say how far it got and
+	 * the guest resumes the same instruction. */
+	uint64_t start = is64 ? g->rip : (uint32_t)g->rip;
+	unsigned len = insn_length(vcpu, start);
+	uc_err e = len ? uc_emu_start(uc, start, start + len, 0, UC_REP_MAX)
+		       : uc_emu_start(uc, start, is64 ? ~0ULL : 0xffffffffULL, 0, 1);
 	if (c->have_pf) {
 		*xf = c->pf;            /* the guest's page fault, at the instruction */
 		ret = 1;
@@ -233,18 +282,24 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 	g->rflags = (g->rflags & keep) | (flags & ~keep & 0xffffffffULL) | RFL_FIXED;
 	g->gpr_dirty = true;
 	vcpu->stats.emulated[EMU_OTHER]++;
-	for (unsigned i = 0; i < c->nwritten; i++) {
-		uint64_t lin = c->written[i][0] & (is64 ? ~0ULL : 0xffffffffULL);
-		for (unsigned k = 0; k < c->nmapped; k++) {
-			if (c->mapped[k] != (lin & PAGE_MASK))
-				continue;
-			gpa_t gpa = GPA(c->mapped_gpa[k] | (lin & (PAGE_SIZE - 1)));
-			if (pmap__traced(&vcpu->vm->pmap, gpa_to_gfn(gpa))) {
-				seg__guest_wrote(vcpu, lin, (unsigned)c->written[i][1]);
-				if (vcpu->v.cr0 & CR0_PG)
-					mmu__guest_wrote(&vcpu->vm->mmu, gpa,
-							 (unsigned)c->written[i][1]);
-			}
+	if (c->wlost)
+		vm__stop(vcpu->vm, 4, "unicorn step wrote more than %d pages", UC_MAX_PAGES);
+	for (unsigned w = 0; w < c->nwpages; w++) {
+		unsigned k;
+		for (k = 0; k < c->nmapped && c->mapped[k] != c->wpage[w]; k++)
+			;
+		if (k == c->nmapped)
+			continue;     /* a write that did not happen (the access faulted) */
+		gpa_t gpa = GPA(c->mapped_gpa[k] | c->wlo[w]);
+		unsigned n = (unsigned)(c->whi[w] - c->wlo[w]);
+		if (vcpu->vm->cfg.trace)
+			fprintf(stderr, "trace: unicorn wrote %u bytes at gpa %#llx%s\n", n,
+				(unsigned long long)gpa.v,
+				pmap__traced(&vcpu->vm->pmap, gpa_to_gfn(gpa)) ? " (traced)" : "");
+		if (pmap__traced(&vcpu->vm->pmap, gpa_to_gfn(gpa))) {
+			seg__guest_wrote(vcpu, c->mapped[k] | c->wlo[w], n);
+			if (vcpu->v.cr0 & CR0_PG)
+				mmu__guest_wrote(&vcpu->vm->mmu, gpa, n);
 		}
 	}
 out:

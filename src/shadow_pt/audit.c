@@ -12,6 +12,9 @@
  *    and both software bits agree with the pmap;
  *  - the reverse map holds exactly the present leaves, each under its own frame;
  *  - parent links, root counts, tracking counts and the page count agree.
+ *
+ * mmu__audit checks all of it (O(guest frames + shadow leaves)); mmu__audit_va checks
+ * one address's path and its frame's reverse map, cheap enough for every fault.
  */
 #include <stdlib.h>
 
@@ -87,8 +90,11 @@ static void check_leaf(struct audit *a, struct shadow_page *sp, unsigned i, uint
 	/* CR0.WP=0 lets a supervisor write a read-only page: then the leaf is
 	 * supervisor-only (spte__make_leaf). */
 	if (writable && !w.writable && (a->env.wp || user))
-		VIOLATION(a, "va %#llx: writable, the guest's translation is read-only",
-			  (unsigned long long)va);
+		VIOLATION(a, "va %#llx: writable, the guest's translation is read-only (leaf "
+			  "in the shadow of gfn %#llx%s, guest PTE at %#llx = %#llx)",
+			  (unsigned long long)va, (unsigned long long)sp->gfn.v,
+			  mmu__tracked(m, sp->gfn) ? ", tracked" : ", NOT tracked",
+			  (unsigned long long)w.pte_gpa[w.leaf].v, (unsigned long long)w.pte[w.leaf]);
 	if (writable && !(w.pte[w.leaf] & PTE_D))
 		VIOLATION(a, "va %#llx: writable while the guest's D bit is clear",
 			  (unsigned long long)va);
@@ -249,5 +255,36 @@ unsigned mmu__audit(struct mmu *m, const struct walk_env *env, const struct walk
 	if (npages != m->npages)
 		VIOLATION(&a, "%u shadow pages hashed, %u counted", npages, m->npages);
 	free(tracked);
+	return a.bad;
+}
+
+unsigned mmu__audit_va(struct mmu *m, const struct walk_env *env, const struct walk_mem *mem,
+		       uint64_t va)
+{
+	struct audit a = { .m = m, .env = *env, .mem = mem };
+	struct shadow_page *sp = m->roots[0];
+	bool user = true, writable = true, nx = false;
+
+	for (unsigned level = 4; sp && level >= 1; level--) {
+		unsigned i = pt_index(va, level);
+		uint64_t e = sp->spt[i];
+		if (!(e & PTE_P) || (level == 4 && i == MON_PML4_SLOT))
+			break;
+		if (level == 1) {
+			check_leaf(&a, sp, i, canonical(va & PAGE_MASK), user, writable, nx);
+			gfn_t g = GFN(sp->gfns[i]);
+			bool in_rmap = false;
+			for (unsigned k = 0; pmap__in_ram(m->pmap, g) && k < m->rmap[g.v].n; k++)
+				in_rmap |= m->rmap[g.v].sptes[k] == &sp->spt[i];
+			if (!in_rmap)
+				VIOLATION(&a, "leaf for va %#llx missing from the rmap",
+					  (unsigned long long)va);
+			break;
+		}
+		user &= (e & PTE_US) != 0;
+		writable &= (e & PTE_RW) != 0;
+		nx |= (e & PTE_NX) != 0;
+		sp = m->by_mfn[pte_mfn(e).v];
+	}
 	return a.bad;
 }

@@ -580,6 +580,20 @@ unsigned mmu__zap_gfn(struct mmu *m, gfn_t g)
 	return n;
 }
 
+/* Take `root` out of the root cache (it is not the loaded one). */
+static void uncache_root(struct mmu *m, struct shadow_page *root)
+{
+	for (unsigned i = 1; i < MMU_ROOT_CACHE; i++) {
+		if (m->roots[i] != root)
+			continue;
+		memmove(&m->roots[i], &m->roots[i + 1], (MMU_ROOT_CACHE - 1 - i) * sizeof(m->roots[0]));
+		m->roots[MMU_ROOT_CACHE - 1] = NULL;
+		root->root_count--;
+		m->stats.roots_dropped++;
+		return;
+	}
+}
+
 void mmu__guest_wrote(struct mmu *m, gpa_t gpa, unsigned len)
 {
 	gfn_t g = gpa_to_gfn(gpa);
@@ -595,7 +609,13 @@ void mmu__guest_wrote(struct mmu *m, gpa_t gpa, unsigned len)
 		}
 		unsigned es = sp->role.mode == PG_32 ? 4 : 8;
 		bool misaligned = (off % es) + len > es && len <= es;
-		if (++sp->writes > MMU_UNSHADOW_WRITES || misaligned) {
+		/* A string write counts once per entry it covers. */
+		sp->writes += (len + es - 1) / es;
+		if (sp->writes > MMU_UNSHADOW_WRITES || misaligned) {
+			/* A cached root the guest is not running on may go too (a freed
+			 * address space whose PML4 frame is being reused). */
+			if (sp->root_count && sp != m->roots[0])
+				uncache_root(m, sp);
 			if (!sp->root_count) {
 				/* Not (or no longer) a page table: stop shadowing it. */
 				m->stats.sp_unshadowed++;
@@ -624,7 +644,7 @@ void mmu__print_stats(const struct mmu *m, const char *who, FILE *f)
 #define P(x) fprintf(f, "%s.shadow.%s %llu\n", who, #x, (unsigned long long)m->stats.x)
 	P(hidden_faults); P(true_faults); P(pt_writes); P(sp_alloc); P(sp_zapped);
 	P(sp_reclaimed); P(sp_unshadowed); P(root_hits); P(root_misses); P(invlpg);
-	P(cr3_switches); P(resets);
+	P(cr3_switches); P(resets); P(roots_dropped);
 #undef P
 	fprintf(f, "%s.shadow.pages %u\n", who, m->npages);
 }

@@ -61,7 +61,7 @@ struct rmap {
 struct mmu_stats {
 	uint64_t hidden_faults, true_faults, pt_writes, sp_alloc, sp_zapped, sp_reclaimed,
 		 sp_unshadowed, root_hits, root_misses, invlpg, cr3_switches, resets,
-		 protect_flushes;
+		 protect_flushes, roots_dropped;
 };
 
 #define MMU_HASH_SIZE 1024
@@ -117,7 +117,14 @@ unsigned mmu__rmap_count(const struct mmu *m, gfn_t g);
 
 void mmu__print_stats(const struct mmu *m, const char *who, FILE *f);
 
-/* Check the invariants (audit mode): returns the number of violations, each printed. */
+/* Check the invariants (audit mode): returns the number of violations, each printed.
+ * mmu__audit checks everything; mmu__audit_va only the shadow path of one address. */
 unsigned mmu__audit(struct mmu *m, const struct walk_env *env, const struct walk_mem *mem);
+unsigned mmu__audit_va(struct mmu *m, const struct walk_env *env, const struct walk_mem *mem,
+		       uint64_t va);
+
+/* --audit runs the full check after every MMU_AUDIT_FULL_EVERY-th operation and at
+ * every CR3 load, and the one-address check after every other operation. */
+#define MMU_AUDIT_FULL_EVERY 256
 
 #endif

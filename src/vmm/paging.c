@@ -73,8 +73,10 @@ struct walk_mem paging__walk_mem(struct vcpu *vcpu)
 	return (struct walk_mem){ wm_read, wm_cmpxchg, vcpu->vm };
 }
 
-/* --audit: after every shadow operation, the invariants must hold. */
-static void audit(struct vcpu *vcpu, const char *after)
+/* --audit: after every shadow operation, the invariants must hold: fully after every
+ * MMU_AUDIT_FULL_EVERY-th operation and at CR3 loads, for the operation's address in
+ * between (a full check after each of a guest's millions of faults would be O(n^2)). */
+static void audit(struct vcpu *vcpu, const char *after, bool full, uint64_t va)
 {
 	struct vm *vm = vcpu->vm;
 	if (!vm->cfg.audit || !(vcpu->v.cr0 & CR0_PG))
@@ -82,14 +84,21 @@ static void audit(struct vcpu *vcpu, const char *after)
 	struct walk_env env;
 	struct walk_mem wm = paging__walk_mem(vcpu);
 	paging__env(vcpu, &env);
-	unsigned bad = mmu__audit(&vm->mmu, &env, &wm);
+	full = full || ++vm->audit_ops % MMU_AUDIT_FULL_EVERY == 0 || va == (uint64_t)-1;
+	unsigned bad = full ? mmu__audit(&vm->mmu, &env, &wm)
+			    : mmu__audit_va(&vm->mmu, &env, &wm, va);
 	if (bad)
 		vm__stop(vm, 4, "shadow MMU audit: %u violation(s) after %s", bad, after);
 }
 
 void paging__sync_flush(struct vcpu *vcpu)
 {
-	audit(vcpu, "a shadow operation");
+	paging__sync_flush_va(vcpu, (uint64_t)-1);
+}
+
+void paging__sync_flush_va(struct vcpu *vcpu, uint64_t va)
+{
+	audit(vcpu, "a shadow operation", false, va);
 	if (vcpu->vm->mmu.flush_needed) {
 		vcpu->vm->mmu.flush_needed = false;
 		vcpu__queue_flush(vcpu, (uint64_t)-1);
@@ -218,13 +227,16 @@ void paging__page_fault(struct vcpu *vcpu, uint64_t cr2, uint32_t err)
 		 * software and bring the shadows and mirrors up to date. */
 		struct xfault xf;
 		vcpu->stats.traced_writes++;
+		if (vm->cfg.trace)
+			fprintf(stderr, "trace: write to tracked gfn %#llx: executed in software\n",
+				(unsigned long long)g.v);
 		r = emulate__traced_write(vcpu, &xf);
 		if (r == 1 && excp__deliver_fault(vcpu, &xf) < 0)
 			vm__stop(vm, 4, "cannot deliver a fault to the guest");
 		else if (r < 0)
 			vm__stop(vm, 4, "cannot emulate a write to a guest page table at %#llx: %s",
 				 (unsigned long long)cr2, strerror(-r));
-		paging__sync_flush(vcpu);
+		paging__sync_flush_va(vcpu, cr2);
 		return;
 	}
 	r = mmu__fill(&vm->mmu, &env, cr2, &w, access);
@@ -235,5 +247,5 @@ void paging__page_fault(struct vcpu *vcpu, uint64_t cr2, uint32_t err)
 		vm__stop(vm, 4, "shadow fill for %#llx failed: %s", (unsigned long long)cr2,
 			 strerror(-r));
 	vcpu->stats.hidden_faults++;
-	paging__sync_flush(vcpu);
+	paging__sync_flush_va(vcpu, cr2);
 }

@@ -36,5 +36,8 @@ int paging__translate(struct vcpu *vcpu, uint64_t lin, unsigned acc, gpa_t *gpa,
 /* After any shadow change: turn the MMU's "a present entry was downgraded" into a
  * TLB flush before the guest runs again. */
 void paging__sync_flush(struct vcpu *vcpu);
+/* The same after an operation on one address (the audit checks that address's path,
+ * and everything every MMU_AUDIT_FULL_EVERY operations); va -1: a full audit. */
+void paging__sync_flush_va(struct vcpu *vcpu, uint64_t va);
 
 #endif

@@ -80,6 +80,7 @@ struct vm {
 	uint64_t entry;               /* guest entry point (32-bit, paging off) */
 	uint64_t mbi;                 /* multiboot information address */
 	bool backend_stale;           /* the KVM backend's own shadows lag shade's tables */
+	uint64_t audit_ops;           /* shadow operations audited (--audit) */
 
 	/* how the VM ended */
 	atomic_bool stop;

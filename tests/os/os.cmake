@@ -4,11 +4,9 @@
 # demand paging, memtouch, verify, compute and syscallbench; run-os.sh compares the
 # transcript with expected-test.txt.
 #
-# Only the QEMU run is registered: under shade the OS does not boot yet (shade bugs:
-# 64-bit LRETQ to ring 0 not emulated, IRETQ to a descriptor with the accessed bit
-# clear, the timer interrupt at CPL 3 ends in a triple fault). When they are fixed,
-# add "shade" to SHADE_OS_VMMS (each shade run uses --audit).
-set(SHADE_OS_VMMS qemu)
+# Both peers run the same image and script against the same expected transcript; each
+# shade run uses --audit.
+set(SHADE_OS_VMMS shade qemu)
 set(os_dir ${PROJECT_BINARY_DIR}/guest-images/os)
 foreach(vmm ${SHADE_OS_VMMS})
   if(vmm STREQUAL "shade")
