@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -37,6 +38,8 @@ static const char usage_host[] =
 	"      --log-dir DIR    console logs (default: the current directory)\n"
 	"      --quiet          no console lines on stdout (logs only)\n"
 	"      --stats          print every VM's counters and the pool's at exit\n"
+	"      --sample-ms N    every N ms, one 'sample' line on stderr: machine memory in\n"
+	"                       use and really resident (memfd blocks, RssShmem), sharing\n"
 	"      --audit          check shadow page-table invariants after every operation\n"
 	"      --share-rate N   page-sharing scan rate per VM, pages per second (default\n"
 	"                       %d; 0 turns sharing off)\n"
@@ -59,6 +62,7 @@ struct host_opts {
 	const char *log_dir;
 	bool quiet, stats, audit;
 	uint64_t share_rate;
+	unsigned sample_ms;
 };
 
 static struct vm *host_vms;
@@ -97,6 +101,7 @@ static int parse(int argc, char **argv, struct host_opts *o)
 		{ "module", required_argument, 0, 'M' },
 		{ "clones", required_argument, 0, 'n' },
 		{ "share-rate", required_argument, 0, 'H' },
+		{ "sample-ms", required_argument, 0, 'T' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -117,6 +122,14 @@ static int parse(int argc, char **argv, struct host_opts *o)
 		case 'q': o->quiet = true; break;
 		case 'S': o->stats = true; break;
 		case 'A': o->audit = true; break;
+		case 'T': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (*end || n < 10 || n > 3600000UL)
+				return cli__die(2, "bad --sample-ms '%s' (10 or more)", optarg);
+			o->sample_ms = (unsigned)n;
+			break;
+		}
 		case 'H': {
 			char *end;
 			unsigned long n = strtoul(optarg, &end, 10);
@@ -223,6 +236,51 @@ static void print_pool(const struct pool *p, FILE *f)
 	fprintf(f, "host.pool.resident_bytes %lld\n", (long long)pool__resident_bytes(p));
 }
 
+/* Shared-memory pages of this process really resident (the memfd's mapped pages). */
+static long long rss_shmem_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long long kb = -1;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "RssShmem: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* The time series of an experiment: one line per period until every VM has stopped. */
+static void sample_until_done(struct host *h, struct vm *vms, unsigned n, unsigned ms)
+{
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		bool running = false;
+		for (unsigned i = 0; i < n; i++)
+			running |= !atomic_load(&vms[i].stop);
+		if (!running)
+			return;
+		struct timespec d = { ms / 1000, (long)(ms % 1000) * 1000000L };
+		nanosleep(&d, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		uint64_t t = (uint64_t)(now.tv_sec - t0.tv_sec) * 1000 +
+			     (uint64_t)((now.tv_nsec - t0.tv_nsec) / 1000000);
+		struct share_table *st = &h->share;
+		pthread_mutex_lock(&st->lock);
+		uint64_t frames = st->st.frames + (st->zero_refs ? 1 : 0);
+		uint64_t refs = st->st.refs + st->zero_refs, zero = st->zero_refs;
+		pthread_mutex_unlock(&st->lock);
+		fprintf(stderr, "sample t_ms=%llu pool_used=%llu resident_bytes=%lld rss_shmem_kb=%lld "
+			"pages_shared=%llu pages_sharing=%llu zero_refs=%llu\n", (unsigned long long)t,
+			(unsigned long long)pool__used(&h->pool),
+			(long long)pool__resident_bytes(&h->pool), rss_shmem_kb(),
+			(unsigned long long)frames, (unsigned long long)(refs - frames),
+			(unsigned long long)zero);
+	}
+}
+
 int cli__host(int argc, char **argv)
 {
 	static struct host_opts o;
@@ -274,6 +332,8 @@ int cli__host(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	for (unsigned i = 0; i < n; i++)
 		vm__start(&vms[i]);
+	if (o.sample_ms)
+		sample_until_done(&host, vms, n, o.sample_ms);
 	for (unsigned i = 0; i < n; i++) {
 		int s = vm__wait(&vms[i]);
 		status = s > status ? s : status;
