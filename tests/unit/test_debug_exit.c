@@ -3,6 +3,8 @@
  * width and offset, reads returning 0 as in QEMU, and the exit callback.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 
 #include "debug_exit.h"
@@ -91,9 +93,5 @@ int main(void)
 	tcase_add_test(tc, test_no_callback);
 	suite_add_tcase(s, tc);
 
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -6,6 +6,8 @@
  * handler leaves for the next entry (sync registers, guest memory, virtual CPU).
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -429,9 +431,5 @@ int main(void)
 	tcase_add_test(tc, virtual_interrupt_on_a_monitor_stub_resumes_the_stub);
 	tcase_add_test(tc, sysenter_and_sysexit_follow_the_msrs);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -6,6 +6,8 @@
  * root cache, reclaim under a cap, and that the auditor finds nothing wrong throughout.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -304,9 +306,5 @@ int main(void)
 	tcase_add_test(tc, reset_frees_everything);
 	tcase_add_test(tc, audit_finds_broken_invariants);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -4,6 +4,8 @@
  * one-line reasons it gives for malformed images.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <elf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -241,9 +243,5 @@ int main(void)
 	tcase_add_test(tc, aout_kludge_loads_by_header_addresses);
 	tcase_add_test(tc, header_search);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -4,6 +4,8 @@
  * masks, BAR sizing and the remap callback on BAR and command changes.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <errno.h>
 #include <stdlib.h>
 
@@ -240,9 +242,5 @@ int main(void)
 	tcase_add_test(tc, test_add_device);
 	suite_add_tcase(s, tc);
 
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -3,6 +3,8 @@
  * EOI variants, spurious interrupts, cascade, ELCR level inputs, auto-EOI and poll.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 
 #include "fakes.h"
@@ -286,9 +288,5 @@ int main(void)
 	tcase_add_test(tc, test_robustness);
 	suite_add_tcase(s, tc);
 
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -4,6 +4,8 @@
  * modes, count 0 = 65536, mode 0 one-shot, and channel 2 through port 0x61.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 
 #include "fakes.h"
@@ -268,9 +270,5 @@ int main(void)
 	tcase_add_test(tc, test_robustness);
 	suite_add_tcase(s, tc);
 
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -5,6 +5,8 @@
  * overcommitting.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -129,9 +131,5 @@ int main(void)
 	tcase_add_test(tc, a_stopped_vm_stops_waiting);
 	tcase_add_test(tc, without_a_stop_flag_an_empty_pool_fails_at_once);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -5,6 +5,8 @@
  * CMOS storage and the memory-size bytes.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 
 #include "fakes.h"
@@ -273,9 +275,5 @@ int main(void)
 	tcase_add_test(tc, test_cmos_and_status);
 	suite_add_tcase(s, tc);
 
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -3,6 +3,8 @@
  * the guest's descriptors, and the filtering of the guest CPUID table.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,9 +144,5 @@ int main(void)
 	tcase_add_test(tc, cpuid_hides_what_shade_does_not_virtualize);
 	tcase_add_test(tc, cpuid_out_of_range_leaf_answers_highest_basic);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -5,6 +5,8 @@
  * by-MPN index, dropping a VM's hints, and hash collisions (two frames, one hash).
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 
 #include "share_table.h"
@@ -139,9 +141,5 @@ int main(void)
 	tcase_add_test(tc, dropping_a_vm_drops_only_its_hints);
 	tcase_add_test(tc, out_of_range_frames_are_refused);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

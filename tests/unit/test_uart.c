@@ -4,6 +4,8 @@
  * interrupt semantics, loopback, modem status, and OUT2 gating of IRQ4.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 
 #include "fakes.h"
@@ -242,9 +244,5 @@ int main(void)
 	tcase_add_test(tc, test_wide_access);
 	suite_add_tcase(s, tc);
 
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

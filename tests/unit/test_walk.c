@@ -4,6 +4,8 @@
  * exact #PF error codes, and the accessed/dirty bits it leaves in the guest's entries.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,9 +297,5 @@ int main(void)
 	tcase_add_test(tc, lm4_reserved_bits);
 	tcase_add_test(tc, tables_outside_memory_are_reported);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }
