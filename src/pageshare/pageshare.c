@@ -349,6 +349,8 @@ void pageshare__tick(struct share_vm *s, struct vcpu *vcpu)
 		s->tokens = (double)s->rate;      /* at most one second of backlog */
 	if (s->tokens < 1.0)
 		return;
+	struct timespec c0, c1;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
 	pthread_mutex_lock(&t->lock);
 	while (s->qtail != s->qhead)
 		asked[nasked++] = s->queue[(s->qtail++) % SHARE_QUEUE];
@@ -360,6 +362,9 @@ void pageshare__tick(struct share_vm *s, struct vcpu *vcpu)
 	for (unsigned i = 0; i < n; i++)
 		pageshare__scan_page(s, next_gfn(s));
 	s->tokens -= n;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	s->st.scan_cpu_ns += (uint64_t)(c1.tv_sec - c0.tv_sec) * 1000000000ULL +
+			     (uint64_t)c1.tv_nsec - (uint64_t)c0.tv_nsec;
 	if (s->flush) {
 		/* One flush for the whole batch. */
 		s->flush = false;
@@ -373,7 +378,7 @@ void pageshare__print_vm_stats(const struct share_vm *s, const char *who, FILE *
 {
 #define P(x) fprintf(f, "%s.share.%s %llu\n", who, #x, (unsigned long long)s->st.x)
 	P(scanned); P(skipped); P(merged); P(zero_merged); P(hints_added); P(promoted);
-	P(cow_breaks); P(cow_copies); P(collisions); P(stale_hints); P(requeued);
+	P(cow_breaks); P(cow_copies); P(collisions); P(stale_hints); P(requeued); P(scan_cpu_ns);
 #undef P
 	fprintf(f, "%s.share.shared %llu\n", who, (unsigned long long)s->vm->pmap.shared_frames);
 	fprintf(f, "%s.share.rate %llu\n", who, (unsigned long long)s->rate);

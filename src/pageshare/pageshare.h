@@ -25,6 +25,7 @@ struct vcpu;
 struct share_vm_stats {
 	uint64_t scanned, skipped, merged, zero_merged, hints_added, promoted, cow_breaks,
 		 cow_copies, collisions, stale_hints, requeued;
+	uint64_t scan_cpu_ns;           /* vCPU-thread CPU time spent scanning and merging */
 };
 
 #define SHARE_QUEUE 256
