@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "cli.h"
 
@@ -40,6 +41,8 @@ static const char usage_host[] =
 	"      --stats          print every VM's counters and the pool's at exit\n"
 	"      --sample-ms N    every N ms, one 'sample' line on stderr: machine memory in\n"
 	"                       use and really resident (memfd blocks, RssShmem), sharing\n"
+	"      --census         samples also count the guest pages whose contents another\n"
+	"                       backed guest page already has (what sharing could save)\n"
 	"      --audit          check shadow page-table invariants after every operation\n"
 	"      --share-rate N   page-sharing scan rate per VM, pages per second (default\n"
 	"                       %d; 0 turns sharing off)\n"
@@ -63,6 +66,7 @@ struct host_opts {
 	bool quiet, stats, audit;
 	uint64_t share_rate;
 	unsigned sample_ms;
+	bool census;
 };
 
 static struct vm *host_vms;
@@ -102,6 +106,7 @@ static int parse(int argc, char **argv, struct host_opts *o)
 		{ "clones", required_argument, 0, 'n' },
 		{ "share-rate", required_argument, 0, 'H' },
 		{ "sample-ms", required_argument, 0, 'T' },
+		{ "census", no_argument, 0, 'C' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -120,6 +125,7 @@ static int parse(int argc, char **argv, struct host_opts *o)
 			break;
 		case 'L': o->log_dir = optarg; break;
 		case 'q': o->quiet = true; break;
+		case 'C': o->census = true; break;
 		case 'S': o->stats = true; break;
 		case 'A': o->audit = true; break;
 		case 'T': {
@@ -251,8 +257,42 @@ static long long rss_shmem_kb(void)
 	return kb;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Backed guest pages of all VMs, and how many of them repeat a content already counted:
+ * the frames ideal sharing would save (by 64-bit content hash; read while the guests
+ * run, so an estimate for busy guests, exact for idle ones). Shared references count as
+ * the pages they are. */
+static void census(struct host *h, struct vm *vms, unsigned n, uint64_t *pages, uint64_t *dups)
+{
+	uint64_t total = 0, k = 0;
+	for (unsigned i = 0; i < n; i++)
+		total += vms[i].pmap.nframes;
+	uint64_t *hs = malloc(total * sizeof(*hs));
+	*pages = *dups = 0;
+	if (!hs)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		const struct pmap *pm = &vms[i].pmap;
+		for (uint64_t g = 0; g < pm->nframes; g++) {
+			uint8_t st = pm->e[g].state;
+			if (st == PPN_PRIVATE || st == PPN_SHARED)
+				hs[k++] = XXH3_64bits(pool__ptr(&h->pool, MFN(pm->e[g].mfn)), PAGE_SIZE);
+		}
+	}
+	qsort(hs, k, sizeof(*hs), cmp_u64);
+	for (uint64_t j = 1; j < k; j++)
+		*dups += hs[j] == hs[j - 1];
+	*pages = k;
+	free(hs);
+}
+
 /* The time series of an experiment: one line per period until every VM has stopped. */
-static void sample_until_done(struct host *h, struct vm *vms, unsigned n, unsigned ms)
+static void sample_until_done(struct host *h, struct vm *vms, unsigned n, unsigned ms, bool cen)
 {
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -278,6 +318,13 @@ static void sample_until_done(struct host *h, struct vm *vms, unsigned n, unsign
 			(long long)pool__resident_bytes(&h->pool), rss_shmem_kb(),
 			(unsigned long long)frames, (unsigned long long)(refs - frames),
 			(unsigned long long)zero);
+		if (cen) {
+			uint64_t pages, dups;
+			census(h, vms, n, &pages, &dups);
+			fprintf(stderr, "census t_ms=%llu backed_pages=%llu identical_pages=%llu\n",
+				(unsigned long long)t, (unsigned long long)pages,
+				(unsigned long long)dups);
+		}
 	}
 }
 
@@ -333,7 +380,7 @@ int cli__host(int argc, char **argv)
 	for (unsigned i = 0; i < n; i++)
 		vm__start(&vms[i]);
 	if (o.sample_ms)
-		sample_until_done(&host, vms, n, o.sample_ms);
+		sample_until_done(&host, vms, n, o.sample_ms, o.census);
 	for (unsigned i = 0; i < n; i++) {
 		int s = vm__wait(&vms[i]);
 		status = s > status ? s : status;
