@@ -5,7 +5,10 @@
 # second the host samples machine memory in use and really resident (memfd blocks);
 # the output is that time series as CSV and a gnuplot plot of the saving over time,
 # the final saving as a fraction of guest memory touched, the scanner's CPU time per GiB
-# scanned, and the guest slowdown of a CPU-bound run (compute) with sharing on vs off.
+# scanned, the VMM's CPU time per copy-on-write break (each break is one write-fault
+# exit: the guest's write to a shared page; the memtouch process's exit frees and the
+# OS zeroes its pages, breaking them), and the guest slowdown of a CPU-bound run
+# (compute) with sharing on vs off.
 # Output: bench/results/sharing.csv, sharing-summary.csv, sharing.png (if gnuplot).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +26,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 csv=$out/sharing.csv sum=$out/sharing-summary.csv
 echo "vms,t_s,pool_used_mib,resident_mib,saved_mib,pages_sharing" >"$csv"
-echo "vms,guest_touched_mib,peak_saved_mib,saved_fraction,seconds_to_90pct,scanned_gib,scan_cpu_s,cpu_s_per_gib" >"$sum"
+echo "vms,guest_touched_mib,peak_saved_mib,saved_fraction,seconds_to_90pct,scanned_gib,scan_cpu_s,cpu_s_per_gib,cow_breaks,cow_vmm_us" >"$sum"
 for n in $VMS; do
 	"$shade" host --quiet --log-dir "$tmp/logs$n" --stats --sample-ms 1000 --share-rate "$RATE" \
 		--vm os --clones "$n" --mem 128M --kernel "$os/kernel.elf" --module "$os/initrd.tar" \
@@ -48,7 +51,9 @@ for n in $VMS; do
 	gib=$(awk -v s="$scanned" 'BEGIN { printf "%.3f", s * 4096 / 1073741824 }')
 	cps=$(awk -v c="$cpu" 'BEGIN { printf "%.3f", c / 1e9 }')
 	per=$(awk -v c="$cpu" -v s="$scanned" 'BEGIN { if (s) printf "%.3f", (c / 1e9) / (s * 4096 / 1073741824); else print "n/a" }')
-	echo "$n,$gt,$peak,$frac,$(cut -d, -f4 "$tmp/row"),$gib,$cps,$per" >>"$sum"
+	cow=$(awk '/\.share\.cow_breaks / { s += $2 } END { print s + 0 }' "$tmp/err$n")
+	cowus=$(awk '/\.share\.cow_cpu_ns / { s += $2 } /\.share\.cow_breaks / { b += $2 } END { if (b) printf "%.1f", s / b / 1000; else print "n/a" }' "$tmp/err$n")
+	echo "$n,$gt,$peak,$frac,$(cut -d, -f4 "$tmp/row"),$gib,$cps,$per,$cow,$cowus" >>"$sum"
 	: "$touched"
 done
 echo "saving per number of identical VMs (MiB; fraction of guest memory in use):"

@@ -215,6 +215,8 @@ static int cow_op(void *ctx, gfn_t g)
 	struct pmap_entry *pe = &pm->e[g.v];
 	mfn_t old = MFN(pe->mfn), mine = MFN_INVALID, to_free = MFN_INVALID;
 
+	struct timespec c0, c1;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
 	pthread_mutex_lock(&t->lock);
 	struct share_entry *f = share_table__frame_of(t, old);
 	if (f && share_table__refs(t, f) == 1) {
@@ -251,6 +253,9 @@ static int cow_op(void *ctx, gfn_t g)
 	s->st.cow_breaks++;
 	if (mfn_valid(to_free))
 		pool__free(pm->pool, to_free);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	s->st.cow_cpu_ns += (uint64_t)(c1.tv_sec - c0.tv_sec) * 1000000000ULL +
+			    (uint64_t)c1.tv_nsec - (uint64_t)c0.tv_nsec;
 	return 0;
 }
 
@@ -378,7 +383,7 @@ void pageshare__print_vm_stats(const struct share_vm *s, const char *who, FILE *
 {
 #define P(x) fprintf(f, "%s.share.%s %llu\n", who, #x, (unsigned long long)s->st.x)
 	P(scanned); P(skipped); P(merged); P(zero_merged); P(hints_added); P(promoted);
-	P(cow_breaks); P(cow_copies); P(collisions); P(stale_hints); P(requeued); P(scan_cpu_ns);
+	P(cow_breaks); P(cow_copies); P(collisions); P(stale_hints); P(requeued); P(scan_cpu_ns); P(cow_cpu_ns);
 #undef P
 	fprintf(f, "%s.share.shared %llu\n", who, (unsigned long long)s->vm->pmap.shared_frames);
 	fprintf(f, "%s.share.rate %llu\n", who, (unsigned long long)s->rate);
@@ -398,5 +403,6 @@ void pageshare__print_host_stats(struct share_table *t, FILE *f)
 	fprintf(f, "host.share.hints %llu\n", (unsigned long long)hints);
 	fprintf(f, "host.share.overflow_counts %llu\n", (unsigned long long)over);
 	fprintf(f, "host.share.shared_mib %.1f\n", (double)refs * PAGE_SIZE / (1 << 20));
+	fprintf(f, "host.share.common_mib %.1f\n", (double)frames * PAGE_SIZE / (1 << 20));
 	fprintf(f, "host.share.saved_mib %.1f\n", (double)(refs - frames) * PAGE_SIZE / (1 << 20));
 }

@@ -26,6 +26,7 @@ struct share_vm_stats {
 	uint64_t scanned, skipped, merged, zero_merged, hints_added, promoted, cow_breaks,
 		 cow_copies, collisions, stale_hints, requeued;
 	uint64_t scan_cpu_ns;           /* vCPU-thread CPU time spent scanning and merging */
+	uint64_t cow_cpu_ns;            /* ... and breaking sharing on writes */
 };
 
 #define SHARE_QUEUE 256

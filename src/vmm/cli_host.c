@@ -46,6 +46,8 @@ static const char usage_host[] =
 	"      --audit          check shadow page-table invariants after every operation\n"
 	"      --share-rate N   page-sharing scan rate per VM, pages per second (default\n"
 	"                       %d; 0 turns sharing off)\n"
+	"      --share-total N  at most N pages per second for all VMs together (each VM\n"
+	"                       gets an equal part, at most its --share-rate)\n"
 	"\n"
 	"VM options:\n"
 	"      --vm NAME        start a VM description (letters, digits, '-', '_')\n"
@@ -64,7 +66,7 @@ struct host_opts {
 	uint64_t machine;
 	const char *log_dir;
 	bool quiet, stats, audit;
-	uint64_t share_rate;
+	uint64_t share_rate, share_total;
 	unsigned sample_ms;
 	bool census;
 };
@@ -107,6 +109,7 @@ static int parse(int argc, char **argv, struct host_opts *o)
 		{ "share-rate", required_argument, 0, 'H' },
 		{ "sample-ms", required_argument, 0, 'T' },
 		{ "census", no_argument, 0, 'C' },
+		{ "share-total", required_argument, 0, 'R' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -126,6 +129,14 @@ static int parse(int argc, char **argv, struct host_opts *o)
 		case 'L': o->log_dir = optarg; break;
 		case 'q': o->quiet = true; break;
 		case 'C': o->census = true; break;
+		case 'R': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (*end || *optarg == '-' || !n || n > 100000000UL)
+				return cli__die(2, "bad --share-total '%s' (pages per second)", optarg);
+			o->share_total = n;
+			break;
+		}
 		case 'S': o->stats = true; break;
 		case 'A': o->audit = true; break;
 		case 'T': {
@@ -346,6 +357,8 @@ int cli__host(int argc, char **argv)
 				strerror(errno));
 	if ((ret = expand(&o, cfgs, names, &n, &term_lock)))
 		return ret;
+	for (unsigned i = 0; o.share_total && i < n; i++)
+		cfgs[i].share_rate = MIN(cfgs[i].share_rate, MAX(o.share_total / n, 1));
 	uint64_t machine = o.machine;
 	if (!machine)
 		for (unsigned i = 0; i < n; i++)
