@@ -9,7 +9,7 @@
 
 struct spec {
 	int width;
-	bool zero, left;
+	bool zero, left, alt;   /* alt: '#', "0x" before a hex number */
 };
 
 static int pad(fmt_put_fn *put, void *ctx, int n, char c)
@@ -68,7 +68,7 @@ int fmt__vformat(fmt_put_fn *put, void *ctx, const char *fmt, va_list ap)
 			out++;
 			continue;
 		}
-		struct spec s = { 0, false, false };
+		struct spec s = { 0, false, false, false };
 		int lng = 0;
 		fmt++;
 		for (;; fmt++) {
@@ -76,6 +76,8 @@ int fmt__vformat(fmt_put_fn *put, void *ctx, const char *fmt, va_list ap)
 				s.left = true;
 			else if (*fmt == '0')
 				s.zero = true;
+			else if (*fmt == '#')
+				s.alt = true;
 			else
 				break;
 		}
@@ -97,6 +99,11 @@ int fmt__vformat(fmt_put_fn *put, void *ctx, const char *fmt, va_list ap)
 		case 'x':
 		case 'X': {
 			unsigned long long v = lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
+			if (s.alt && *fmt != 'u' && v) {
+				put(ctx, '0');
+				put(ctx, *fmt);
+				out += 2;
+			}
 			out += number(put, ctx, &s, v, false, *fmt == 'u' ? 10 : 16, *fmt == 'X');
 			break;
 		}
