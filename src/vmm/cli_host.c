@@ -56,6 +56,7 @@ static const char usage_host[] =
 	"  -c, --cmdline STR    its kernel command line\n"
 	"  -M, --module FILE    a multiboot module (repeatable)\n"
 	"      --clones N       N identical VMs NAME1..NAMEN from this description\n"
+	"      --balloon SIZE   its virtio balloon's target from the start\n"
 	"  -h, --help           this text\n";
 
 struct host_opts {
@@ -106,6 +107,7 @@ static int parse(int argc, char **argv, struct host_opts *o)
 		{ "cmdline", required_argument, 0, 'c' },
 		{ "module", required_argument, 0, 'M' },
 		{ "clones", required_argument, 0, 'n' },
+		{ "balloon", required_argument, 0, 'b' },
 		{ "share-rate", required_argument, 0, 'H' },
 		{ "sample-ms", required_argument, 0, 'T' },
 		{ "census", no_argument, 0, 'C' },
@@ -118,7 +120,7 @@ static int parse(int argc, char **argv, struct host_opts *o)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "m:c:M:h", opts, NULL)) != -1) {
-		if (strchr("kmcMn", c) && !vm)
+		if (strchr("kmcMnb", c) && !vm)
 			return cli__die(2, "'%s' comes before any --vm", argv[optind - 1]);
 		switch (c) {
 		case 'P':
@@ -178,6 +180,10 @@ static int parse(int argc, char **argv, struct host_opts *o)
 				return cli__die(2, "%s: bad --mem size '%s'", vm->name, optarg);
 			break;
 		case 'c': vm->cmdline = optarg; break;
+		case 'b':
+			if (cli__parse_size(optarg, &vm->balloon_target) || vm->balloon_target % PAGE_SIZE)
+				return cli__die(2, "%s: bad --balloon size '%s'", vm->name, optarg);
+			break;
 		case 'M':
 			if (vm->nmodules == VM_MAX_MODULES)
 				return cli__die(2, "%s: too many modules (at most %d)", vm->name,

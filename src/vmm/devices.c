@@ -7,6 +7,7 @@
  *   3. 16550 UART COM1 on IRQ 4, its output to the console fd
  *   4. PCI configuration mechanism #1 with the host bridge
  *   5. the debug-exit port at 0xf4
+ *   6. the virtio balloon at 00:03.0, IRQ 11 (not with --baseline)
  * All device state is in struct devices, one per VM; they run on the vCPU thread. The
  * only other thread is the console reader, which touches nothing but the input ring.
  */
@@ -24,8 +25,10 @@
 #include "rtc.h"
 #include "uart.h"
 #include "vcpu.h"
+#include "virtio_balloon.h"
 
 #define INPUT_RING 4096
+#define BALLOON_IRQ 11
 
 struct devices {
 	struct vm *vm;
@@ -35,6 +38,8 @@ struct devices {
 	struct uart com1;
 	struct pci pci;
 	struct debug_exit dbg;
+	struct vballoon balloon;
+	bool has_balloon;
 
 	/* console input: filled by the reader thread, drained into the UART */
 	pthread_t reader;
@@ -90,12 +95,24 @@ int devices__init(struct vm *vm)
 	pci__init(&d->pci);
 	debug_exit__init(&d->dbg, DEBUG_EXIT_BASE, DEBUG_EXIT_SIZE, guest_exit, vm);
 
+	/* The virtio balloon at 00:03.0 on IRQ 11 (level, as PCI INTx is); not for
+	 * --baseline, whose guest memory is KVM's own. */
+	if (!vm->cfg.baseline) {
+		if ((ret = vballoon__init(&d->balloon, vm, pic__line(&d->pic, BALLOON_IRQ)))) {
+			devices__exit(vm);
+			return ret;
+		}
+		d->balloon.pci.cfg[PCI_INTERRUPT_LINE] = BALLOON_IRQ;
+		d->has_balloon = true;
+		vballoon__set_target(&d->balloon, (uint32_t)(vm->cfg.balloon_target / PAGE_SIZE));
+	}
 	if ((ret = pic__register(&d->pic, &vm->pio)) ||
 	    (ret = pit__register(&d->pit, &vm->pio, &vm->timers)) ||
 	    (ret = rtc__register(&d->rtc, &vm->pio, &vm->timers)) ||
 	    (ret = uart__register(&d->com1, &vm->pio)) ||
 	    (ret = pci__register(&d->pci, &vm->pio)) ||
-	    (ret = debug_exit__register(&d->dbg, &vm->pio))) {
+	    (ret = debug_exit__register(&d->dbg, &vm->pio)) ||
+	    (d->has_balloon && (ret = vballoon__register(&d->balloon, &d->pci, PCI_DEVFN(3, 0))))) {
 		devices__exit(vm);
 		return ret;
 	}
@@ -176,6 +193,8 @@ void devices__poll(struct vm *vm)
 {
 	struct devices *d = vm->dev;
 	timers__run(&vm->timers, vclock__mono(&vm->clock));
+	if (d->has_balloon)
+		vballoon__poll(&d->balloon);
 
 	pthread_mutex_lock(&d->lock);
 	while (d->head != d->tail) {
@@ -222,6 +241,8 @@ void devices__print_stats(struct vm *vm, FILE *f)
 	P(rtc, update_ended); P(rtc, alarm);
 	P(pci, cfg_reads); P(pci, cfg_writes); P(pci, absent_reads);
 #undef P
+	if (d->has_balloon)
+		vballoon__print_stats(&d->balloon, n, f);
 	fprintf(f, "%s.pio.unclaimed_reads %llu\n%s.pio.unclaimed_writes %llu\n", n,
 		(unsigned long long)vm->pio.unclaimed_reads, n,
 		(unsigned long long)vm->pio.unclaimed_writes);

@@ -57,6 +57,8 @@ static const char usage_run[] =
 	"                       (always on in a build configured with -DSHADE_AUDIT=ON)\n"
 	"      --shadow-max N   at most N shadow page-table pages (default 8192);\n"
 	"                       the least recently used are reclaimed beyond it\n"
+	"      --balloon SIZE   ask the guest's virtio-balloon driver to hold SIZE from the\n"
+	"                       start (its pages go back to the host)\n"
 	"      --share-rate N   scan N pages per second for content-based page sharing\n"
 	"                       (default 0: off)\n"
 	"      --resume MODE    how a trap returns to the guest: 'direct' (default: KVM's\n"
@@ -87,6 +89,7 @@ static int cmd_run(int argc, char **argv)
 		{ "audit", no_argument, 0, 'A' },
 		{ "shadow-max", required_argument, 0, 'X' },
 		{ "share-rate", required_argument, 0, 'H' },
+		{ "balloon", required_argument, 0, 'b' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -129,6 +132,10 @@ static int cmd_run(int argc, char **argv)
 			cfg.shadow_max = (unsigned)n;
 			break;
 		}
+		case 'b':
+			if (cli__parse_size(optarg, &cfg.balloon_target) || cfg.balloon_target % PAGE_SIZE)
+				return cli__die(2, "bad --balloon size '%s' (want e.g. 64M)", optarg);
+			break;
 		case 'H': {
 			char *end;
 			unsigned long n = strtoul(optarg, &end, 10);

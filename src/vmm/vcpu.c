@@ -132,6 +132,16 @@ void vcpu__load_state(struct vcpu *vcpu, bool from_frame)
 	g->cpl = (g->seg[S_CS].selector & 3) == 3 ? 3 : 0;
 }
 
+void vcpu__flush_now(struct vcpu *vcpu)
+{
+	/* Outside a trap's write-back (a device's I/O exit): hand KVM the unchanged sregs,
+	 * a CR3 load, right away. */
+	vcpu->stats.tlb_flushes++;
+	vcpu->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
+	if (vcpu->vm->host->kvm.shadows_our_tables)
+		vcpu->vm->backend_stale = true;
+}
+
 void vcpu__queue_flush(struct vcpu *vcpu, uint64_t va)
 {
 	if (vcpu->flush_pending && vcpu->flush_va != va)

@@ -76,6 +76,8 @@ void vcpu__store_state(struct vcpu *vcpu);
 /* Ask for the real TLB entry of `va` (or all non-global entries, va = -1) to be flushed
  * before the guest runs again: needed after a present shadow entry is downgraded. */
 void vcpu__queue_flush(struct vcpu *vcpu, uint64_t va);
+/* Flush the vCPU's TLB before it runs again, outside a trap (e.g. in an I/O exit). */
+void vcpu__flush_now(struct vcpu *vcpu);
 /* Rebuild the real CR0/CR4/EFER from the virtual ones and queue them to KVM. */
 void vcpu__sync_control_regs(struct vcpu *vcpu);
 

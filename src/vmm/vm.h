@@ -49,6 +49,7 @@ struct vm_config {
 	unsigned shadow_max;    /* cap on shadow page-table pages (LRU reclaim beyond) */
 	bool audit;             /* check the shadow MMU's invariants after every operation */
 	uint64_t share_rate;    /* page-sharing scan rate, pages per second (0: off) */
+	uint64_t balloon_target;  /* bytes the balloon is asked to hold from the start */
 	unsigned index;         /* the VM's number in its host (seeds its scan order) */
 	int console_in;         /* fd the COM1 input comes from, -1 for none */
 	int console_out;        /* fd COM1 output goes to, -1 for none */
