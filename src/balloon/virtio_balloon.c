@@ -298,6 +298,7 @@ int vballoon__init(struct vballoon *b, struct vm *vm, struct irq_line irq)
 	b->vm = vm;
 	b->irq = irq;
 	b->io_base = PCI_BAR_UNMAPPED;
+	atomic_store(&b->pending_target, -1);
 	/* Legacy virtio-PCI: 1af4:1002, class "other" (0xff0000), subsystem 1af4:0005. */
 	pci_device__init(&b->pci, 0x1af4, 0x1002, 0xff0000, 0);
 	b->pci.cfg[0x2c] = 0xf4; b->pci.cfg[0x2d] = 0x1a;
@@ -323,8 +324,16 @@ void vballoon__set_target(struct vballoon *b, uint32_t pages)
 	update_irq(b);
 }
 
+void vballoon__post_target(struct vballoon *b, uint32_t pages)
+{
+	atomic_store(&b->pending_target, (int64_t)pages);
+}
+
 void vballoon__poll(struct vballoon *b)
 {
+	int64_t t = atomic_exchange(&b->pending_target, -1);
+	if (t >= 0)
+		vballoon__set_target(b, (uint32_t)t);
 	if (!b->stats_held || now_ns() < b->stats_due_ns)
 		return;
 	struct vq_mem m = qmem(b);
@@ -375,6 +384,12 @@ void vballoon__print_stats(const struct vballoon *b, const char *who, FILE *f)
 	fprintf(f, "%s.balloon.target_pages %u\n%s.balloon.actual_pages %u\n", who, b->num_pages,
 		who, b->actual);
 	fprintf(f, "%s.balloon.held_pages %llu\n", who, (unsigned long long)held);
+	vballoon__print_memstats(b, who, f);
+}
+
+void vballoon__print_memstats(const struct vballoon *b, const char *who, FILE *f)
+{
+	const struct pmap *pm = &b->vm->pmap;
 	/* Memory statistics as virsh dommemstat gives them: KiB, fault counts as counts. */
 	for (unsigned t = 0; t < VIR_DOMAIN_MEMORY_STAT_NR; t++) {
 		uint64_t v;

@@ -14,6 +14,7 @@
 #ifndef SHADE_VIRTIO_BALLOON_H
 #define SHADE_VIRTIO_BALLOON_H
 
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "irq.h"
@@ -49,6 +50,8 @@ struct vballoon {
 	bool stats_held;                  /* the driver's stats buffer is ours to return */
 	uint16_t stats_head;
 	uint64_t stats_due_ns;
+	/* a target posted from another thread (the control socket), applied by poll */
+	_Atomic int64_t pending_target;
 	struct vballoon_stats st;
 };
 
@@ -56,8 +59,13 @@ int vballoon__init(struct vballoon *b, struct vm *vm, struct irq_line irq);
 int vballoon__register(struct vballoon *b, struct pci *pci, unsigned devfn);
 /* Host side: ask the guest to hold `pages` 4 KiB pages in its balloon. */
 void vballoon__set_target(struct vballoon *b, uint32_t pages);
-/* Periodic work on the vCPU thread: hand the stats buffer back when it is due. */
+/* From any thread: post a target for the vCPU thread to apply (then kick the vCPU). */
+void vballoon__post_target(struct vballoon *b, uint32_t pages);
+/* Periodic work on the vCPU thread: apply a posted target, hand the stats buffer back
+ * when it is due. */
 void vballoon__poll(struct vballoon *b);
 void vballoon__print_stats(const struct vballoon *b, const char *who, FILE *f);
+/* Only the libvirt memory-stat lines ("WHO.memstat.TAG VALUE", KiB). */
+void vballoon__print_memstats(const struct vballoon *b, const char *who, FILE *f);
 
 #endif

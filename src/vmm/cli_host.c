@@ -20,6 +20,7 @@
 #include <xxhash.h>
 
 #include "cli.h"
+#include "control.h"
 
 #define HOST_MAX_VMS 64
 #define HOST_SHARE_RATE 1000      /* pages per second per VM: 4 MiB/s */
@@ -44,6 +45,7 @@ static const char usage_host[] =
 	"      --census         samples also count the guest pages whose contents another\n"
 	"                       backed guest page already has (what sharing could save)\n"
 	"      --audit          check shadow page-table invariants after every operation\n"
+	"      --ctl SOCKET     a control socket (QMP-like JSON; see 'shade ctl')\n"
 	"      --share-rate N   page-sharing scan rate per VM, pages per second (default\n"
 	"                       %d; 0 turns sharing off)\n"
 	"      --share-total N  at most N pages per second for all VMs together (each VM\n"
@@ -68,6 +70,7 @@ struct host_opts {
 	const char *log_dir;
 	bool quiet, stats, audit;
 	uint64_t share_rate, share_total;
+	const char *ctl;
 	unsigned sample_ms;
 	bool census;
 };
@@ -112,6 +115,7 @@ static int parse(int argc, char **argv, struct host_opts *o)
 		{ "sample-ms", required_argument, 0, 'T' },
 		{ "census", no_argument, 0, 'C' },
 		{ "share-total", required_argument, 0, 'R' },
+		{ "ctl", required_argument, 0, 'X' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -131,6 +135,7 @@ static int parse(int argc, char **argv, struct host_opts *o)
 		case 'L': o->log_dir = optarg; break;
 		case 'q': o->quiet = true; break;
 		case 'C': o->census = true; break;
+		case 'X': o->ctl = optarg; break;
 		case 'R': {
 			char *end;
 			unsigned long n = strtoul(optarg, &end, 10);
@@ -396,6 +401,13 @@ int cli__host(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	static struct control ctl;
+	if (o.ctl && (ret = control__start(&ctl, o.ctl, vms, n))) {
+		status = cli__die(2, "cannot open the control socket %s: %s", o.ctl, strerror(-ret));
+		for (unsigned i = 0; i < n; i++)
+			vm__exit(&vms[i]);
+		goto out;
+	}
 	for (unsigned i = 0; i < n; i++)
 		vm__start(&vms[i]);
 	if (o.sample_ms)
@@ -405,6 +417,8 @@ int cli__host(int argc, char **argv)
 		status = s > status ? s : status;
 	}
 	host_nvms = 0;
+	if (o.ctl)
+		control__stop(&ctl);
 	fflush(stdout);
 	for (unsigned i = 0; i < n; i++)
 		fprintf(stderr, "shade: %s: %s (status %d)\n", vms[i].cfg.name, vms[i].stop_reason,

@@ -247,3 +247,29 @@ void devices__print_stats(struct vm *vm, FILE *f)
 		(unsigned long long)vm->pio.unclaimed_reads, n,
 		(unsigned long long)vm->pio.unclaimed_writes);
 }
+
+int devices__balloon_request(struct vm *vm, uint64_t pages)
+{
+	struct devices *d = vm->dev;
+	if (!d || !d->has_balloon)
+		return -ENODEV;
+	vballoon__post_target(&d->balloon, (uint32_t)MIN(pages, (uint64_t)UINT32_MAX));
+	vm__kick(vm);
+	return 0;
+}
+
+int devices__balloon_actual(struct vm *vm, uint32_t *actual)
+{
+	struct devices *d = vm->dev;
+	if (!d || !d->has_balloon)
+		return -ENODEV;
+	*actual = d->balloon.actual;
+	return 0;
+}
+
+void devices__print_memstats(struct vm *vm, FILE *f)
+{
+	struct devices *d = vm->dev;
+	if (d && d->has_balloon)
+		vballoon__print_memstats(&d->balloon, vm->cfg.name, f);
+}

@@ -23,5 +23,10 @@ bool devices__irq_pending(struct vm *vm);
 /* The interrupt-acknowledge cycle: the vector to deliver, or -1. */
 int devices__irq_ack(struct vm *vm);
 void devices__print_stats(struct vm *vm, FILE *f);
+/* The balloon, from any thread: ask the guest to hold `pages`; the driver's count;
+ * libvirt memory-stat lines. -ENODEV without a balloon device. */
+int devices__balloon_request(struct vm *vm, uint64_t pages);
+int devices__balloon_actual(struct vm *vm, uint32_t *actual);
+void devices__print_memstats(struct vm *vm, FILE *f);
 
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "control.h"
 #include "devices.h"
 #include "vcpu.h"
 
@@ -30,6 +31,8 @@ static const char usage_top[] =
 	"  host [OPTIONS] --vm NAME --kernel FILE ...\n"
 	"                         several VMs on one machine-memory pool; see\n"
 	"                         'shade host --help'\n"
+	"  ctl SOCKET VM COMMAND  talk to a running host's control socket (balloon SIZE,\n"
+	"                         query-balloon, query-memstats, query-vms)\n"
 	"  help                   this text\n"
 	"\n"
 	"exit status: the guest's debug-exit status ((value << 1) | 1), 0 when the guest\n"
@@ -208,6 +211,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "host"))
 		return cli__host(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ctl"))
+		return control__client(argc - 1, argv + 1);
 	fprintf(stderr, "shade: error: unknown command '%s' (see 'shade --help')\n", argv[1]);
 	return 2;
 }

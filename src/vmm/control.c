@@ -1,0 +1,212 @@
+/*
+ * control.c: the host's control socket, speaking a QMP-like protocol: one JSON object
+ * per line, {"execute": CMD, "arguments": {...}}, answered by {"return": ...} or
+ * {"error": {"class": "GenericError", "desc": "..."}} (json-c). Commands:
+ *   query-vms                         the VMs, running or stopped
+ *   balloon        {"vm", "value"}    set the balloon so the guest keeps `value` bytes
+ *   query-balloon  {"vm"}             {"actual": bytes the guest keeps}
+ *   query-memstats {"vm"}             libvirt's memory-stat tags, KiB (virsh dommemstat)
+ * The server thread never touches a device: it posts a balloon target that the VM's
+ * vCPU thread applies (vballoon__poll), and kicks the vCPU. Statistics it reads are
+ * plain counters the vCPU thread updates.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "devices.h"
+#include "vm.h"
+
+static struct json_object *error(const char *desc)
+{
+	struct json_object *o = json_object_new_object(), *e = json_object_new_object();
+	json_object_object_add(e, "class", json_object_new_string("GenericError"));
+	json_object_object_add(e, "desc", json_object_new_string(desc));
+	json_object_object_add(o, "error", e);
+	return o;
+}
+
+static struct json_object *ret(struct json_object *v)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "return", v ? v : json_object_new_object());
+	return o;
+}
+
+static struct vm *find_vm(struct control *c, struct json_object *args)
+{
+	struct json_object *n;
+	if (!args || !json_object_object_get_ex(args, "vm", &n) || !json_object_is_type(n, json_type_string))
+		return NULL;
+	for (unsigned i = 0; i < c->nvms; i++)
+		if (!strcmp(c->vms[i].cfg.name, json_object_get_string(n)))
+			return &c->vms[i];
+	return NULL;
+}
+
+static struct json_object *execute(struct control *c, struct json_object *req)
+{
+	struct json_object *cmd, *args = NULL;
+	if (!json_object_is_type(req, json_type_object) ||
+	    !json_object_object_get_ex(req, "execute", &cmd) || !json_object_is_type(cmd, json_type_string))
+		return error("a command is {\"execute\": NAME, \"arguments\": {...}}");
+	json_object_object_get_ex(req, "arguments", &args);
+	const char *name = json_object_get_string(cmd);
+
+	if (!strcmp(name, "query-vms")) {
+		struct json_object *a = json_object_new_array();
+		for (unsigned i = 0; i < c->nvms; i++) {
+			struct json_object *v = json_object_new_object();
+			json_object_object_add(v, "name", json_object_new_string(c->vms[i].cfg.name));
+			json_object_object_add(v, "running", json_object_new_boolean(!atomic_load(&c->vms[i].stop)));
+			json_object_object_add(v, "memory", json_object_new_int64((int64_t)c->vms[i].cfg.mem_bytes));
+			json_object_array_add(a, v);
+		}
+		return ret(a);
+	}
+	struct vm *vm = find_vm(c, args);
+	if (!vm)
+		return error("no such VM (give \"vm\": NAME; query-vms lists them)");
+	if (!strcmp(name, "balloon")) {
+		struct json_object *v;
+		if (!json_object_object_get_ex(args, "value", &v) || !json_object_is_type(v, json_type_int))
+			return error("balloon needs \"value\": bytes the guest keeps");
+		int64_t keep = json_object_get_int64(v);
+		if (keep < 0 || (uint64_t)keep > vm->cfg.mem_bytes || keep % (int64_t)PAGE_SIZE)
+			return error("value must be a multiple of 4096 between 0 and the VM's memory");
+		if (devices__balloon_request(vm, (vm->cfg.mem_bytes - (uint64_t)keep) / PAGE_SIZE))
+			return error("this VM has no balloon device");
+		return ret(NULL);
+	}
+	if (!strcmp(name, "query-balloon")) {
+		uint32_t actual;
+		if (devices__balloon_actual(vm, &actual))
+			return error("this VM has no balloon device");
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "actual", json_object_new_int64(
+			(int64_t)(vm->cfg.mem_bytes - (uint64_t)actual * PAGE_SIZE)));
+		return ret(o);
+	}
+	if (!strcmp(name, "query-memstats")) {
+		struct json_object *o = json_object_new_object();
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		if (!f)
+			return error("out of memory");
+		devices__print_memstats(vm, f);
+		fclose(f);
+		/* "NAME.memstat.TAG VALUE" lines -> {"TAG": VALUE} */
+		for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+			char *tag = strstr(line, ".memstat."), *sp = strchr(line, ' ');
+			if (!tag || !sp)
+				continue;
+			*sp = 0;
+			json_object_object_add(o, tag + 9, json_object_new_int64(strtoll(sp + 1, NULL, 10)));
+		}
+		free(buf);
+		return ret(o);
+	}
+	return error("unknown command");
+}
+
+static void serve(struct control *c, int fd)
+{
+	char buf[4096];
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf + n, sizeof(buf) - 1 - n);
+		if (r <= 0)
+			return;
+		n += (size_t)r;
+		buf[n] = 0;
+		char *nl;
+		while ((nl = strchr(buf, '\n'))) {
+			*nl = 0;
+			struct json_object *req = json_tokener_parse(buf), *ans;
+			ans = req ? execute(c, req) : error("not JSON");
+			const char *s = json_object_to_json_string_ext(ans, JSON_C_TO_STRING_PLAIN);
+			if (write(fd, s, strlen(s)) < 0 || write(fd, "\n", 1) < 0) {
+				json_object_put(ans);
+				json_object_put(req);
+				return;
+			}
+			json_object_put(ans);
+			json_object_put(req);
+			n -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, n + 1);
+		}
+		if (n == sizeof(buf) - 1)
+			return;          /* a line longer than any command: drop the client */
+	}
+}
+
+static void *server(void *arg)
+{
+	struct control *c = arg;
+	for (;;) {
+		struct pollfd p[2] = { { c->fd, POLLIN, 0 }, { c->stop[0], POLLIN, 0 } };
+		if (poll(p, 2, -1) < 0)
+			continue;
+		if (p[1].revents)
+			return NULL;
+		int cl = accept(c->fd, NULL, NULL);
+		if (cl < 0)
+			continue;
+		serve(c, cl);
+		close(cl);
+	}
+}
+
+int control__start(struct control *c, const char *path, struct vm *vms, unsigned n)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	memset(c, 0, sizeof(*c));
+	c->fd = c->stop[0] = c->stop[1] = -1;
+	if (strlen(path) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(a.sun_path, path);
+	c->vms = vms;
+	c->nvms = n;
+	c->path = path;
+	unlink(path);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		return -errno;
+	if (bind(c->fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(c->fd, 4) < 0 ||
+	    pipe(c->stop) < 0) {
+		int e = -errno;
+		control__stop(c);
+		return e;
+	}
+	if (pthread_create(&c->thread, NULL, server, c)) {
+		control__stop(c);
+		return -EAGAIN;
+	}
+	c->started = true;
+	return 0;
+}
+
+void control__stop(struct control *c)
+{
+	if (c->started) {
+		if (write(c->stop[1], "x", 1) < 0)
+			pthread_cancel(c->thread);
+		pthread_join(c->thread, NULL);
+		c->started = false;
+	}
+	for (int i = 0; i < 2; i++)
+		if (c->stop[i] >= 0)
+			close(c->stop[i]);
+	if (c->fd >= 0) {
+		close(c->fd);
+		unlink(c->path);
+	}
+	c->fd = c->stop[0] = c->stop[1] = -1;
+}
