@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "control.h"
+#include "vcpu.h"
 
 #define HOST_MAX_VMS 64
 #define HOST_SHARE_RATE 1000      /* pages per second per VM: 4 MiB/s */
@@ -334,8 +335,13 @@ static void sample_until_done(struct host *h, struct vm *vms, unsigned n, unsign
 		uint64_t frames = st->st.frames + (st->zero_refs ? 1 : 0);
 		uint64_t refs = st->st.refs + st->zero_refs, zero = st->zero_refs;
 		pthread_mutex_unlock(&st->lock);
-		fprintf(stderr, "sample t_ms=%llu pool_used=%llu resident_bytes=%lld rss_shmem_kb=%lld "
+		uint64_t exits = 0;
+		for (unsigned i = 0; i < n; i++)
+			for (unsigned k = 0; k < vms[i].nvcpus; k++)
+				exits += stats__exits_total(&vms[i].vcpu[k]->stats);
+		fprintf(stderr, "sample t_ms=%llu exits=%llu pool_used=%llu resident_bytes=%lld rss_shmem_kb=%lld "
 			"pages_shared=%llu pages_sharing=%llu zero_refs=%llu\n", (unsigned long long)t,
+			(unsigned long long)exits,
 			(unsigned long long)pool__used(&h->pool),
 			(long long)pool__resident_bytes(&h->pool), rss_shmem_kb(),
 			(unsigned long long)frames, (unsigned long long)(refs - frames),

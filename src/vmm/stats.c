@@ -33,6 +33,14 @@ const char *stats__emu_name(enum emu_kind k)
 	return k < EMU_KIND_COUNT ? emu_kind_names[k] : "?";
 }
 
+uint64_t stats__exits_total(const struct vcpu_stats *s)
+{
+	uint64_t total = s->exits_eintr;
+	for (unsigned i = 0; i < STAT_EXIT_REASONS; i++)
+		total += s->exits[i];
+	return total;
+}
+
 void stats__print(FILE *f, const char *who, const struct vcpu_stats *s)
 {
 	uint64_t total = s->exits_eintr;

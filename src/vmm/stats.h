@@ -33,6 +33,8 @@ struct vcpu_stats {
 	uint64_t tlb_flushes, traced_writes, virq_in_monitor, syscalls, backend_resyncs;
 };
 
+/* Every exit of the vCPU (all reasons, and KVM_RUN interrupted by a signal). */
+uint64_t stats__exits_total(const struct vcpu_stats *s);
 void stats__print(FILE *f, const char *who, const struct vcpu_stats *s);
 const char *stats__emu_name(enum emu_kind k);
 
