@@ -21,3 +21,17 @@ foreach(vmm ${SHADE_OS_VMMS})
             ${os_dir}/initrd.tar ${CMAKE_CURRENT_SOURCE_DIR}/os/expected-test.txt ${args})
   set_tests_properties(os.test.${vmm} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 240 LABELS os)
 endforeach()
+
+# The virtio-balloon driver against QEMU's device, driven through QMP (run-balloon.sh):
+# inflate to half of memory and back with verify in between, host-side query-balloon
+# and guest statistics; .oom: deflate-on-oom under memory pressure.
+foreach(variant qemu qemu.oom)
+  set(mode)
+  if(variant STREQUAL "qemu.oom")
+    set(mode oom)
+  endif()
+  add_test(NAME os.balloon.${variant}
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/os/run-balloon.sh ${os_dir}/kernel.elf
+            ${os_dir}/initrd.tar ${mode})
+  set_tests_properties(os.balloon.${variant} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300 LABELS os)
+endforeach()

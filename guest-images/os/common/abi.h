@@ -25,7 +25,8 @@
 #define SYS_SHUTDOWN 16 /* shutdown(code): debug-exit port, then halt */
 #define SYS_YIELD 17    /* yield() */
 #define SYS_FSTAT 18    /* fstat(fd): file size */
-#define NSYSCALL 19
+#define SYS_BALLOON 19  /* balloon(&info): the balloon device's state, -ENOENT without one */
+#define NSYSCALL 20
 
 #define E_PERM 1
 #define E_NOENT 2
@@ -50,7 +51,18 @@ struct meminfo {
 	unsigned long used_pages;       /* total - free */
 	unsigned long pagecache_pages;  /* file contents kept in memory */
 	unsigned long kernel_pages;     /* kernel image, tables, initial file system */
-	unsigned long nproc;            /* live processes (not yet reaped) */
+	unsigned long nproc;            /* live processes (not yet reaped; no kernel threads) */
+	unsigned long balloon_pages;    /* lent to the host through the balloon device */
+	unsigned long balloon_device;   /* 1 if there is a balloon device */
+};
+
+struct balloon_info {
+	unsigned long target_pages;     /* the device's num_pages: what the host asks for */
+	unsigned long actual_pages;     /* the device's actual: what the driver reported */
+	unsigned long pages;            /* pages the driver holds in the balloon */
+	unsigned long features;         /* negotiated virtio feature bits */
+	unsigned long stats_updates;    /* statistics buffers handed to the device */
+	unsigned long oom_pages;        /* deflated because an allocation found no memory */
 };
 
 struct procinfo {

@@ -115,6 +115,13 @@ static int fill_page(struct proc *p, struct vma *v, uint64_t page)
 	return r;
 }
 
+static uint64_t nfaults;
+
+uint64_t fault__count(void)
+{
+	return nfaults;
+}
+
 /* hw: the fault was raised by the CPU, which already dropped the stale translation. */
 int fault__handle(struct proc *p, uint64_t va, bool write, bool hw)
 {
@@ -123,6 +130,7 @@ int fault__handle(struct proc *p, uint64_t va, bool write, bool hw)
 
 	if (!v || (write && !(v->flags & VMA_W)))
 		return -E_FAULT;
+	nfaults++;
 	uint64_t *pte = vm__pte(&p->as, page, true);
 	if (!pte)
 		return -E_NOMEM;

@@ -17,8 +17,12 @@ int initrd__count(void);
 void initrd__read(int file, uint64_t off, void *dst, uint64_t n);
 
 /* The page holding file bytes [off & ~4095, +4096), the rest zero; 0 without memory.
- * The cache keeps its own reference for good: file pages are never evicted. */
+ * The cache keeps its own reference; pages are only dropped by pagecache__shrink. */
 uint64_t pagecache__page(int file, uint64_t off);
 uint64_t pagecache__pages(void);
+uint64_t pagecache__reads(void);	/* pages read from the archive: major faults */
+/* Drops up to n cached pages nobody else maps (re-read on next use); returns how many
+ * were freed. For the balloon, when the free list runs short. */
+uint64_t pagecache__shrink(uint64_t n);
 
 #endif

@@ -2,9 +2,9 @@
  * main.c: kmain, the kernel's init order, and the kernel command line.
  *
  * Command line (after the kernel path the loader puts first):
- *   [init=PROGRAM] [-- ARGS...]
+ *   [init=PROGRAM] [balloon.OPTION=VALUE]... [-- ARGS...]
  * PROGRAM (default "runner") is the first process, run from the initial file system
- * with ARGS as its arguments.
+ * with ARGS as its arguments; balloon options are balloon.c's.
  */
 #include "kernel.h"
 #include "boot.h"
@@ -15,6 +15,7 @@
 #include "timer.h"
 #include "trap.h"
 #include "x86.h"
+#include "balloon.h"
 
 #define MAX_INIT_ARGS ARG_MAX
 
@@ -42,6 +43,8 @@ static void parse_cmdline(char *s)
 			args = true;
 		} else if (!strncmp(tok, "init=", 5)) {
 			strncpy0(init_path, tok + 5, sizeof(init_path));
+		} else if (balloon__option(tok)) {
+			;
 		} else {
 			kprintf("kernel: unknown option '%s' ignored\n", tok);
 		}
@@ -59,6 +62,7 @@ void kmain(uint32_t magic, uint32_t mbi)
 	multiboot__parse(magic, mbi);		/* before anything reuses loader memory */
 	vm__init_kernel();			/* direct map; the boot tables are left */
 	cpu__init();				/* GDT, TSS, IDT, SYSCALL */
+	balloon__probe();			/* its rings come from boot memory */
 	pmem__init();				/* every page after the boot allocations */
 	initrd__init(bootinfo.initrd_start, bootinfo.initrd_end);
 	timer__init();				/* PIC and PIT: ticks from here on */
@@ -73,5 +77,7 @@ void kmain(uint32_t magic, uint32_t mbi)
 	for (int i = 1; init_argv[i]; i++)
 		kprintf(" %s", init_argv[i]);
 	kprintf("\n");
-	proc__start_init(init_path, init_argv);
+	struct proc *init = proc__create_init(init_path, init_argv);
+	balloon__start();			/* its kernel thread, after init (pid 1) */
+	sched__run_first(init);
 }

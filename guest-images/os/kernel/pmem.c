@@ -11,13 +11,18 @@
  * its content is unknown (bare-metal RAM is not zero), so such a page is zeroed the
  * first time it is allocated, not at boot: untouched memory stays untouched.
  * Single CPU: interrupts are masked around the free stack, nothing else is needed.
+ *
+ * A balloon driver takes free pages in a fourth state, PG_BALLOON: off the free list,
+ * never read or written (the host may have taken the memory back), and given back as
+ * PG_FREE_UNKNOWN, zeroed at their next allocation like loader memory. The state
+ * array is the balloon's list of pages, so it needs no memory of its own.
  */
 #include "kernel.h"
 #include "boot.h"
 #include "pmem.h"
 #include "x86.h"
 
-enum { PG_RESERVED, PG_FREE_UNKNOWN, PG_FREE_ZERO, PG_USED };
+enum { PG_RESERVED, PG_FREE_UNKNOWN, PG_FREE_ZERO, PG_USED, PG_BALLOON };
 
 static struct {
 	uint64_t early_next;	/* bump pointer, physical */
@@ -27,6 +32,9 @@ static struct {
 	uint8_t *state;
 	uint64_t npfn;
 	uint64_t total, kernel;
+	uint64_t balloon;	/* pages in PG_BALLOON */
+	uint64_t balloon_scan;	/* pmem__balloon_find resumes here */
+	uint64_t (*reclaim)(void);
 } pm;
 
 static bool in_ram(uint64_t pa)
@@ -87,7 +95,13 @@ uint64_t pmem__alloc(void)
 	uint64_t f = irq_save();
 	if (!pm.nfree) {
 		irq_restore(f);
-		return 0;
+		if (!pm.reclaim || !pm.reclaim())
+			return 0;
+		f = irq_save();
+		if (!pm.nfree) {
+			irq_restore(f);
+			return 0;
+		}
 	}
 	uint64_t pfn = pm.stack[--pm.nfree];
 	uint8_t st = pm.state[pfn];
@@ -131,4 +145,52 @@ void pmem__stats(struct pmem_stats *s)
 	s->total = pm.total;
 	s->free = pm.nfree;
 	s->kernel = pm.kernel;
+	s->balloon = pm.balloon;
+}
+
+void pmem__set_reclaim(uint64_t (*fn)(void))
+{
+	pm.reclaim = fn;
+}
+
+uint64_t pmem__balloon_take(uint32_t *pfns, uint64_t n, uint64_t reserve)
+{
+	uint64_t got = 0;
+	uint64_t f = irq_save();
+	while (got < n && pm.nfree > reserve) {
+		uint32_t pfn = pm.stack[--pm.nfree];
+		pm.state[pfn] = PG_BALLOON;
+		pfns[got++] = pfn;
+	}
+	pm.balloon += got;
+	irq_restore(f);
+	return got;
+}
+
+void pmem__balloon_give(const uint32_t *pfns, uint64_t n)
+{
+	uint64_t f = irq_save();
+	for (uint64_t i = 0; i < n; i++) {
+		ASSERT(pfns[i] < pm.npfn && pm.state[pfns[i]] == PG_BALLOON);
+		pm.state[pfns[i]] = PG_FREE_UNKNOWN;
+		pm.stack[pm.nfree++] = pfns[i];
+	}
+	pm.balloon -= n;
+	irq_restore(f);
+}
+
+/* A scan of the state array, resumed where the last one stopped: each deflate batch
+ * costs a pass over the frames since the previous batch, not over all of memory. */
+uint64_t pmem__balloon_find(uint32_t *pfns, uint64_t n)
+{
+	uint64_t got = 0;
+	if (n > pm.balloon)
+		n = pm.balloon;
+	for (uint64_t seen = 0; got < n && seen < pm.npfn; seen++) {
+		uint64_t pfn = pm.balloon_scan;
+		pm.balloon_scan = (pfn + 1) % pm.npfn;
+		if (pm.state[pfn] == PG_BALLOON)
+			pfns[got++] = (uint32_t)pfn;
+	}
+	return got;
 }

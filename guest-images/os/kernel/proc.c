@@ -121,7 +121,7 @@ int proc__wait(int *status_out)
 	}
 }
 
-void proc__start_init(const char *path, char *const argv[])
+struct proc *proc__create_init(const char *path, char *const argv[])
 {
 	struct proc *p = proc__alloc();
 	int argc = 0, r;
@@ -134,5 +134,41 @@ void proc__start_init(const char *path, char *const argv[])
 		argc++;
 	if ((r = exec__load(p, path, argv, argc)))
 		panic("cannot run %s: error %d", path, -r);
-	sched__run_first(p);
+	p->state = P_READY;
+	return p;
+}
+
+/* swtch "returns" into kthread_start with the function and its argument in the
+ * callee-saved registers it restored (r12, r13 in its pop order below). */
+__attribute__((noreturn, used)) static void kthread_main(void (*fn)(void *), void *arg)
+{
+	sti();		/* swtch runs with interrupts off; a new thread starts with them on */
+	fn(arg);
+	panic("kernel thread returned");
+}
+
+__asm__(".text\n"
+	"kthread_start:\n"
+	"	movq %r12, %rdi\n"
+	"	movq %r13, %rsi\n"
+	"	andq $-16, %rsp\n"
+	"	call kthread_main\n");
+extern char kthread_start[];
+
+struct proc *proc__kthread(const char *name, void (*fn)(void *), void *arg)
+{
+	struct proc *p = proc__alloc();
+	if (!p)
+		return NULL;
+	p->as.pml4 = vm__kernel_pml4();	/* never destroyed: the thread never exits */
+	p->parent = p;			/* nobody waits for it */
+	p->kthread = true;
+	strncpy0(p->name, name, sizeof(p->name));
+	/* The context swtch pops (see proc__alloc): r15, r14, r13, r12, rbp, rbx, ret. */
+	uint64_t *ctx = (uint64_t *)p->ksp;
+	ctx[2] = (uint64_t)arg;		/* r13 */
+	ctx[3] = (uint64_t)fn;		/* r12 */
+	ctx[6] = (uint64_t)kthread_start;
+	p->state = P_READY;
+	return p;
 }

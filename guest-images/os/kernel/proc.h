@@ -54,6 +54,7 @@ struct proc {
 	uint64_t mmap_next;
 	struct fd fd[NFD];
 	uint64_t wake_tick;	/* P_SLEEPING */
+	bool kthread;		/* a kernel thread: not a process meminfo lists */
 };
 
 extern struct proc procs[NPROC];
@@ -64,7 +65,11 @@ void proc__free(struct proc *p);
 int proc__fork(struct trapframe *tf);
 __attribute__((noreturn)) void proc__exit(int status);
 int proc__wait(int *status_out);	/* kernel pointer */
-void proc__start_init(const char *path, char *const argv[]);
+/* The first process, loaded and ready; sched__run_first starts it. */
+struct proc *proc__create_init(const char *path, char *const argv[]);
+/* A kernel thread: runs fn(arg) in kernel mode on the kernel's page tables, with
+ * interrupts on; fn never returns. NULL without a free slot. */
+struct proc *proc__kthread(const char *name, void (*fn)(void *), void *arg);
 
 /* sched.c */
 void sched__calibrate(void);		/* boot: measures the TSC rate (~100 ms) */
@@ -85,6 +90,7 @@ int vma__add(struct proc *p, uint64_t start, uint64_t end, uint32_t flags, int f
 int vma__remove(struct proc *p, uint64_t start, uint64_t end);
 void vma__clear(struct proc *p);
 int fault__handle(struct proc *p, uint64_t va, bool write, bool hw);
+uint64_t fault__count(void);		/* faults handled (hardware and software) */
 int copy_to_user(struct proc *p, uint64_t uva, const void *src, uint64_t n);
 int copy_from_user(struct proc *p, void *dst, uint64_t uva, uint64_t n);
 int copy_str_from_user(struct proc *p, char *dst, uint64_t uva, uint64_t max);

@@ -9,6 +9,7 @@
 #include "pmem.h"
 #include "fs.h"
 #include "x86.h"
+#include "balloon.h"
 #include "../common/abi.h"
 
 #define PATH_MAX 128
@@ -105,13 +106,16 @@ static long sys_meminfo(struct proc *p, uint64_t uinfo, uint64_t uprocs, uint64_
 	mi.page_size = PAGE_SIZE;
 	mi.total_pages = s.total;
 	mi.free_pages = s.free;
-	mi.used_pages = s.total - s.free;
+	mi.used_pages = s.total - s.free - s.balloon;
 	mi.pagecache_pages = pagecache__pages();
 	mi.kernel_pages = s.kernel;
+	mi.balloon_pages = s.balloon;
+	struct balloon_info bi;
+	mi.balloon_device = balloon__info(&bi) == 0;
 	mi.nproc = 0;
 	for (int i = 0; i < NPROC; i++) {
 		struct proc *q = &procs[i];
-		if (q->state == P_FREE || q->state == P_EMBRYO)
+		if (q->state == P_FREE || q->state == P_EMBRYO || q->kthread)
 			continue;
 		mi.nproc++;
 		if (!uprocs || (uint64_t)n >= max)
@@ -129,6 +133,17 @@ static long sys_meminfo(struct proc *p, uint64_t uinfo, uint64_t uprocs, uint64_
 	if (uinfo && copy_to_user(p, uinfo, &mi, sizeof(mi)))
 		return -E_FAULT;
 	return n;
+}
+
+static long sys_balloon(struct proc *p, uint64_t uinfo)
+{
+	struct balloon_info bi;
+	int r = balloon__info(&bi);
+	if (r)
+		return r;
+	if (copy_to_user(p, uinfo, &bi, sizeof(bi)))
+		return -E_FAULT;
+	return 0;
 }
 
 void syscall__handle(struct trapframe *tf)
@@ -157,6 +172,7 @@ void syscall__handle(struct trapframe *tf)
 	case SYS_SHUTDOWN: kernel__shutdown((int)a0);
 	case SYS_YIELD: sched__yield(); r = 0; break;
 	case SYS_FSTAT: r = file__size(p, (int)a0); break;
+	case SYS_BALLOON: r = sys_balloon(p, a0); break;
 	default: r = -E_NOSYS; break;
 	}
 	/* exec rewrote the frame: its RAX must stay 0, which r is then. */

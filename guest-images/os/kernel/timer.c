@@ -1,6 +1,6 @@
 /*
  * timer.c: the interrupt hardware: the i8259 PIC pair (remapped to vectors 32-47,
- * everything masked but the timer) and the i8254 PIT channel 0 at HZ, the scheduler's
+ * everything masked but the timer until a driver unmasks its line) and the i8254 PIT channel 0 at HZ, the scheduler's
  * tick. HZ is low on purpose: every tick costs an interrupt and an EOI, and each of
  * those is a VM exit under a hypervisor.
  */
@@ -42,4 +42,13 @@ void timer__eoi(int irq)
 	if (irq >= 8)
 		outb(PIC2, 0x20);
 	outb(PIC1, 0x20);
+}
+
+void pic__unmask(int irq)
+{
+	if (irq >= 8) {
+		outb(PIC2 + 1, inb(PIC2 + 1) & (uint8_t)~(1 << (irq - 8)));
+		irq = 2;	/* the slave's cascade input on the master */
+	}
+	outb(PIC1 + 1, inb(PIC1 + 1) & (uint8_t)~(1 << irq));
 }

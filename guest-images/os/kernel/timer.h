@@ -9,5 +9,6 @@
 
 void timer__init(void);
 void timer__eoi(int irq);
+void pic__unmask(int irq);	/* a device's line (through the cascade for 8-15) */
 
 #endif

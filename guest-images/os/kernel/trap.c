@@ -2,7 +2,8 @@
  * trap.c: what happens on each exception and interrupt vector. Page faults from user
  * mode go to fault.c; any other fault kills the user process that caused it, and any
  * fault in kernel mode is a kernel bug (panic). The timer interrupt drives sched.c;
- * preemption happens here, on the way back to user mode.
+ * preemption happens here, on the way back to user mode. Other lines go to the
+ * handler a driver registered.
  */
 #include "kernel.h"
 #include "proc.h"
@@ -17,6 +18,14 @@ static const char *const names[32] = {
 	"page fault", "reserved", "x87 error", "alignment check", "machine check",
 	"SIMD error", "virtualization", "control protection",
 };
+
+static void (*irq_handlers[16])(void);
+
+void trap__set_irq_handler(int irq, void (*fn)(void))
+{
+	ASSERT(irq > 0 && irq < 16 && irq != 2);
+	irq_handlers[irq] = fn;
+}
 
 static void kernel_fault(struct trapframe *tf)
 {
@@ -56,10 +65,13 @@ void trap__handle(struct trapframe *tf)
 		kill(proc__current(), tf, names[v] ? names[v] : "exception", tf->rip);
 	} else if (v < TIMER_VEC_BASE + 16) {
 		int irq = (int)(v - TIMER_VEC_BASE);
-		/* IRQ 7 and 15 also signal spurious interrupts; only the timer is unmasked. */
+		/* IRQ 7 and 15 also signal spurious interrupts (unless a driver owns them). */
 		if (irq == 0) {
 			timer__eoi(0);
 			sched__tick();
+		} else if (irq_handlers[irq]) {
+			irq_handlers[irq]();
+			timer__eoi(irq);
 		} else if (irq != 7 && irq != 15) {
 			timer__eoi(irq);
 		}

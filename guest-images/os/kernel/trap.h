@@ -25,6 +25,9 @@ void cpu__set_kstack(uint64_t top);
 /* trap.c */
 void trap__handle(struct trapframe *tf);
 void trap__return_to_user(struct trapframe *tf);
+/* A device's interrupt handler for PIC line irq (1-15), called before the EOI (a
+ * level-triggered device must have lowered its line by then). Short: no sleeping. */
+void trap__set_irq_handler(int irq, void (*fn)(void));
 
 /* syscall.c */
 void syscall__handle(struct trapframe *tf);

@@ -30,6 +30,7 @@ void sleep_ms(unsigned long ms);
 unsigned long uptime_us(void);
 unsigned long uptime_ms(void);
 long meminfo(struct meminfo *mi, struct procinfo *procs, long max);
+int balloon(struct balloon_info *bi);	/* -E_NOENT without a balloon device */
 __attribute__((noreturn)) void shutdown(int code);
 void yield(void);
 

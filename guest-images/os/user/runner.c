@@ -6,6 +6,9 @@
  * comment. Builtins:
  *   echo WORDS...        print WORDS
  *   meminfo              free/used/total pages and every process's resident pages
+ *                        (and the balloon's pages, when it holds any)
+ *   balloon [wait N [S]] the balloon device's target and actual pages; with wait,
+ *                        first waits until actual is N (fails after S seconds, 60)
  *   repeat N CMD ARGS... run CMD N times (N processes), count failures
  *   sleep MS             sleep
  *   exit [CODE]          stop here and power off with CODE
@@ -55,6 +58,9 @@ static void print_meminfo(void)
 	}
 	printf("mem: total %lu pages, free %lu, used %lu, page cache %lu, kernel %lu, %lu processes\n",
 	       mi.total_pages, mi.free_pages, mi.used_pages, mi.pagecache_pages, mi.kernel_pages, mi.nproc);
+	if (mi.balloon_device && mi.balloon_pages)
+		printf("balloon: %lu pages (%lu MiB) lent to the host\n", mi.balloon_pages,
+		       mi.balloon_pages * mi.page_size / MiB);
 	printf("proc:  pid  ppid st resident pt-pages name\n");
 	for (long i = 0; i < n; i++)
 		printf("proc: %4ld %5ld %c  %8lu %8lu %s\n", pi[i].pid, pi[i].ppid, pi[i].state,
@@ -79,6 +85,38 @@ static int repeat(int argc, char **argv)
 	return failed ? 1 : 0;
 }
 
+static int balloon_cmd(int argc, char **argv)
+{
+	struct balloon_info bi;
+	bool ok = true, wait_for = argc > 1 && !strcmp(argv[1], "wait");
+	unsigned long want = wait_for && argc > 2 ? parse_ulong(argv[2], &ok) : 0;
+	unsigned long timeout_s = 60;
+	if (ok && wait_for && argc > 3)
+		timeout_s = parse_ulong(argv[3], &ok);
+	if (!ok || (argc > 1 && !wait_for) || (wait_for && argc < 3)) {
+		printf("balloon: usage: balloon [wait N [SECONDS]]\n");
+		return 1;
+	}
+	int r = balloon(&bi);
+	unsigned long t0 = uptime_ms();
+	while (!r && wait_for && bi.actual_pages != want && uptime_ms() - t0 < timeout_s * 1000) {
+		sleep_ms(50);
+		r = balloon(&bi);
+	}
+	if (r) {
+		printf("balloon: no balloon device (error %d)\n", -r);
+		return 1;
+	}
+	printf("balloon: target %lu pages, actual %lu pages\n", bi.target_pages, bi.actual_pages);
+	if (bi.oom_pages)
+		printf("balloon: %lu pages deflated on memory pressure\n", bi.oom_pages);
+	if (wait_for && bi.actual_pages != want) {
+		printf("balloon: actual is not %lu after %lu s\n", want, timeout_s);
+		return 1;
+	}
+	return 0;
+}
+
 static void run_command(int argc, char **argv)
 {
 	int status = 0;
@@ -99,6 +137,8 @@ static void run_command(int argc, char **argv)
 		sleep_ms(argc > 1 ? parse_ulong(argv[1], &ok) : 1000);
 	} else if (!strcmp(argv[0], "exit")) {
 		shutdown(argc > 1 ? (int)parse_ulong(argv[1], &ok) : 0);
+	} else if (!strcmp(argv[0], "balloon")) {
+		status = balloon_cmd(argc, argv);
 	} else if (!strcmp(argv[0], "repeat")) {
 		status = repeat(argc, argv);
 	} else {

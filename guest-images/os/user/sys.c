@@ -32,6 +32,8 @@ long meminfo(struct meminfo *mi, struct procinfo *procs, long max)
 	return syscall3(SYS_MEMINFO, (long)mi, (long)procs, max);
 }
 
+int balloon(struct balloon_info *bi) { return (int)syscall3(SYS_BALLOON, (long)bi, 0, 0); }
+
 void shutdown(int code)
 {
 	syscall3(SYS_SHUTDOWN, code, 0, 0);
