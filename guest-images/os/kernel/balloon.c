@@ -2,7 +2,8 @@
  * balloon.c: the virtio-balloon driver (virtio 1.x spec, "Memory Balloon Device",
  * legacy interface over the legacy virtio-PCI transport): finding and setting up the
  * device, inflating (lending free pages to the host) and deflating (taking them back),
- * the interrupt handler, and the kernel thread "balloon" that does the work.
+ * the statistics queue, the interrupt handler, and the kernel thread "balloon" that
+ * does the work.
  *
  * Boot (balloon__probe, before the page allocator exists, so that the three rings can
  * be physically contiguous boot memory): PCI vendor 0x1af4 device 0x1002 with
@@ -63,6 +64,38 @@ static struct {
 
 static uint32_t pfns[BATCH] __attribute__((aligned(64)));
 static struct virtio_balloon_stat stats[VIRTIO_BALLOON_S_NR] __attribute__((aligned(64)));
+
+/* The statistics (STATS_VQ): one record per tag, memory amounts in bytes. The host
+ * uses them to decide how far to inflate, so "available" counts what this kernel
+ * could give up without harm: free pages plus page-cache pages (re-readable from the
+ * initial file system). No swap exists, so the swap counters stay 0. */
+enum {
+	S_SWAP_IN = 0, S_SWAP_OUT = 1, S_MAJFLT = 2, S_MINFLT = 3,
+	S_MEMFREE = 4, S_MEMTOT = 5, S_AVAIL = 6, S_CACHES = 7,
+};
+
+static uint32_t stats_fill(struct virtio_balloon_stat *buf)
+{
+	struct pmem_stats s;
+	pmem__stats(&s);
+	uint64_t cache = pagecache__pages(), major = pagecache__reads();
+	uint64_t faults = fault__count();
+	/* Total as the guest can use it: the balloon's pages are the host's now. */
+	uint64_t total = s.total - s.balloon;
+	const uint64_t vals[VIRTIO_BALLOON_S_NR] = {
+		[S_SWAP_IN] = 0,
+		[S_SWAP_OUT] = 0,
+		[S_MAJFLT] = major,
+		[S_MINFLT] = faults > major ? faults - major : 0,
+		[S_MEMFREE] = s.free * PAGE_SIZE,
+		[S_MEMTOT] = total * PAGE_SIZE,
+		[S_AVAIL] = (s.free + cache) * PAGE_SIZE,
+		[S_CACHES] = cache * PAGE_SIZE,
+	};
+	for (uint16_t t = 0; t < VIRTIO_BALLOON_S_NR; t++)
+		buf[t] = (struct virtio_balloon_stat){ .tag = t, .val = vals[t] };
+	return VIRTIO_BALLOON_S_NR * sizeof(*buf);
+}
 
 static bool has(int feature)
 {
@@ -212,7 +245,7 @@ static uint64_t reclaim(void)
  * returns it when it wants fresh values (QEMU: every guest-stats-polling-interval). */
 static void stats_submit(void)
 {
-	uint32_t len = balloon_stats__fill(stats);
+	uint32_t len = stats_fill(stats);
 	bal.stats_at_us = sched__uptime_us();
 	bal.stats_updates++;
 	virtq__submit(&bal.vq[Q_STATS], v2p(stats), len);

@@ -1,6 +1,6 @@
 /*
  * balloon.h: the virtio-balloon driver (balloon.c: device setup, inflate and deflate,
- * its kernel thread; balloon_stats.c: the statistics buffer).
+ * statistics, its kernel thread).
  */
 #ifndef OS_BALLOON_H
 #define OS_BALLOON_H
@@ -29,14 +29,12 @@ bool balloon__option(const char *tok);
 /* -E_NOENT without a device. */
 int balloon__info(struct balloon_info *bi);
 
-/* balloon_stats.c: one statistics record as the device reads it. */
+/* One statistics record as the device reads it (u16 tag, u64 value, packed). */
 struct virtio_balloon_stat {
 	uint16_t tag;
 	uint64_t val;
 } __attribute__((packed));
 
 #define VIRTIO_BALLOON_S_NR 8
-/* Fills buf with the current values of every tag; returns the bytes used. */
-uint32_t balloon_stats__fill(struct virtio_balloon_stat *buf);
 
 #endif

@@ -1,7 +1,6 @@
 /*
- * virtio.h: the legacy virtio-PCI transport (virtio_pci.c: an I/O BAR of registers,
- * device status, features, device config) and split virtqueues in the legacy layout
- * (virtqueue.c). Register offsets are those of the virtio 1.x spec's "Legacy
+ * virtio.h: the legacy virtio-PCI transport (virtio.c: an I/O BAR of registers,
+ * device status, features, device config) and split virtqueues in the legacy layout. Register offsets are those of the virtio 1.x spec's "Legacy
  * Interfaces" section for a device without MSI-X; all values are little-endian, which
  * on x86 is the native order.
  */
