@@ -1,6 +1,6 @@
 #!/bin/sh
 # run-balloon.sh [BUILD_DIR]: ballooning the bundled OS on this machine, in one run.
-#  1. Reclaim speed: a 256 MiB VM touches MIB MiB (memtouch; the pages go back to its
+#  1. Reclaim speed: a VM of 4*MIB MiB touches MIB MiB (memtouch; the pages go back to its
 #     free list, backed), then `shade ctl ... balloon` asks it to give MIB MiB back;
 #     time from the request until the host's resident memory stopped falling and the
 #     guest reports the target reached, as MiB/s, with KVM exits per 256-page inflate
@@ -19,6 +19,7 @@ mkdir -p "$out"
 MIB=${MIB:-64}
 M=${M:-96}
 W=${W:-32}
+VMMEM=${VMMEM:-$((MIB * 4))}
 [ -x "$shade" ] && [ -r "$os/kernel.elf" ] || { echo "run-balloon: build first" >&2; exit 2; }
 tmp=$(mktemp -d)
 pid=
@@ -29,14 +30,14 @@ wait_log() { i=0; while ! grep -q -- "$1" "$tmp/b.log" 2>/dev/null; do i=$((i + 
 last() { awk -v f="$1" '$1 == "sample" { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == f) v = kv[2] } } END { print v }' "$tmp/err"; }
 
 "$shade" host --quiet --ctl "$tmp/ctl" --sample-ms 100 --share-rate 0 --log-dir "$tmp" --stats \
-	--vm b --mem 256M --kernel "$os/kernel.elf" --module "$os/initrd.tar" \
+	--vm b --mem ${VMMEM}M --kernel "$os/kernel.elf" --module "$os/initrd.tar" \
 	--cmdline "-- memtouch $MIB fill=seed:9; balloon wait $pages 600; verify 16 passes=1" \
 	</dev/null 2>"$tmp/err" &
 pid=$!
 wait_log "^\$ balloon wait" || { echo "run-balloon: the guest did not get to the balloon step" >&2; exit 1; }
 sleep 1
 r0=$(last resident_bytes) e0=$(last exits) t0=$(ms)
-"$shade" ctl "$tmp/ctl" b balloon $((256 - MIB))M >/dev/null
+"$shade" ctl "$tmp/ctl" b balloon $((VMMEM - MIB))M >/dev/null
 wait_log "^balloon: target $pages pages, actual $pages pages"
 t1=$(ms)
 sleep 0.3
