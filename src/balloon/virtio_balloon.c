@@ -11,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "physmap.h"
 #include "vcpu.h"
 #include "virtio_balloon.h"
 
@@ -82,9 +81,7 @@ static int inflate_page(struct vballoon *b, uint64_t pfn, bool *revoked)
 	gfn_t g = GFN(pfn);
 	if (pe->state == PPN_BALLOONED)
 		return 0;
-	if (vm->mmu.rmap && mmu__zap_gfn(&vm->mmu, g))
-		*revoked = true;
-	if (physmap__zap(vm, g))
+	if (vm__unmap_gfn(vm, g))
 		*revoked = true;
 	if (pe->state == PPN_PRIVATE) {
 		pool__free(pm->pool, MFN(pe->mfn));     /* back to the host: a punched hole */

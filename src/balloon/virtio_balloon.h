@@ -42,7 +42,6 @@ struct vballoon {
 	struct vq q[VB_QUEUES];
 	uint8_t status, isr;
 	uint32_t num_pages, actual;       /* target and what the driver says it holds */
-	uint64_t balloon_pages;           /* pages the pmap has BALLOONED */
 	/* the guest's last statistics, by virtio tag, and whether each was given */
 	uint64_t guest_stat[VB_STATS_TAGS];
 	bool guest_stat_valid[VB_STATS_TAGS];

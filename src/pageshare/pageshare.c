@@ -10,7 +10,6 @@
 
 #include "pageshare.h"
 #include "paging.h"
-#include "physmap.h"
 #include "vcpu.h"
 
 #define SHARE_BATCH_MAX 512          /* pages per tick at most (bounded exit latency) */
@@ -72,10 +71,7 @@ static gfn_t next_gfn(struct share_vm *s)
 /* Remove every mapping of PPN g from this VM's real tables (shadows or the physmap). */
 static void revoke(struct share_vm *s, gfn_t g)
 {
-	struct vm *vm = s->vm;
-	if (mmu__zap_gfn(&vm->mmu, g))
-		s->flush = true;
-	if (physmap__zap(vm, g))
+	if (vm__unmap_gfn(s->vm, g))
 		s->flush = true;
 }
 
@@ -93,12 +89,6 @@ static void set_hint(struct share_vm *s, uint64_t h, gfn_t g)
 	struct share_entry *e = share_table__add_hint(t, h, s, g);
 	if (e)
 		s->st.hints_added++;
-}
-
-/* Drop the hint that says (owner, gfn), if the table still has one. */
-static void drop_hint(struct share_table *t, struct share_entry *hint)
-{
-	share_table__remove(t, hint);
 }
 
 static void queue_rescan(struct share_vm *other, uint64_t gfn)
@@ -164,7 +154,7 @@ void pageshare__scan_page(struct share_vm *s, gfn_t g)
 		revoke(s, g);
 		to_shared(pm, pe, MFN(pe->mfn));
 		queue_rescan(other, hint->gfn);
-		drop_hint(t, hint);
+		share_table__remove(t, hint);
 		s->st.promoted++;
 		goto out;
 	}
@@ -175,14 +165,14 @@ void pageshare__scan_page(struct share_vm *s, gfn_t g)
 	const uint8_t *hp = he->state == PPN_PRIVATE ? pool__ptr(pm->pool, MFN(he->mfn)) : NULL;
 	if (!hp || (he->flags & PPN_F_PT) || page_hash(hp) != h || memcmp(p, hp, PAGE_SIZE)) {
 		s->st.stale_hints++;
-		drop_hint(t, hint);
+		share_table__remove(t, hint);
 		set_hint(s, h, g);
 		goto out;
 	}
 	if (!share_table__add_frame(t, h, MFN(he->mfn), 2))
 		goto out;
 	gfn_t hg = GFN(hint->gfn);
-	drop_hint(t, hint);
+	share_table__remove(t, hint);
 	revoke(s, hg);
 	revoke(s, g);
 	to_shared(pm, he, MFN(he->mfn));

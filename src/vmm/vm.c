@@ -238,6 +238,12 @@ void vm__stop(struct vm *vm, int status, const char *fmt, ...)
 	vm__kick(vm);
 }
 
+bool vm__unmap_gfn(struct vm *vm, gfn_t g)
+{
+	bool zapped = vm->mmu.rmap && mmu__zap_gfn(&vm->mmu, g);
+	return physmap__zap(vm, g) || zapped;
+}
+
 void vm__kick(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->nvcpus; i++)

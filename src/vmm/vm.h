@@ -102,6 +102,9 @@ int vm__wait(struct vm *vm);
 /* Stop the VM with a status and a one-line reason (first caller wins). */
 void vm__stop(struct vm *vm, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Remove every mapping of PPN g from the VM's real tables (shadow leaves through the
+ * reverse map, or the physmap entry); true if a present one went (the caller flushes). */
+bool vm__unmap_gfn(struct vm *vm, gfn_t g);
 /* Wake vCPUs because an interrupt may have become deliverable. */
 void vm__kick(struct vm *vm);
 
