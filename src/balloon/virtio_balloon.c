@@ -83,13 +83,7 @@ static int inflate_page(struct vballoon *b, uint64_t pfn, bool *revoked)
 		return 0;
 	if (vm__unmap_gfn(vm, g))
 		*revoked = true;
-	if (pe->state == PPN_PRIVATE) {
-		pool__free(pm->pool, MFN(pe->mfn));     /* back to the host: a punched hole */
-		pm->private_frames--;
-	} else if (pe->state == PPN_SHARED && pm->share) {
-		pm->share->release(pm->share_ctx, MFN(pe->mfn));
-	}
-	pe->state = PPN_BALLOONED;
+	pmap__drop(pm, g, PPN_BALLOONED);   /* frame, shared reference or swap slot */
 	b->st.inflated++;
 	return 0;
 }

@@ -16,6 +16,8 @@ int pmap__init(struct pmap *pm, struct pool *pool, uint64_t guest_bytes)
 	pm->pool = pool;
 	pm->nframes = guest_bytes / PAGE_SIZE;
 	pm->e = calloc(pm->nframes, sizeof(pm->e[0]));
+	for (unsigned i = 0; i < PMAP_RECENT; i++)
+		pm->recent[i] = UINT64_MAX;
 	return pm->e ? 0 : -ENOMEM;
 }
 
@@ -35,14 +37,70 @@ void pmap__exit(struct pmap *pm)
 {
 	if (!pm->e)
 		return;
-	for (uint64_t i = 0; i < pm->nframes; i++) {
-		if (pm->e[i].state == PPN_PRIVATE)
-			pool__free(pm->pool, MFN(pm->e[i].mfn));
-		else if (pm->e[i].state == PPN_SHARED && pm->share)
-			pm->share->release(pm->share_ctx, MFN(pm->e[i].mfn));
-	}
+	for (uint64_t i = 0; i < pm->nframes; i++)
+		pmap__drop(pm, GFN(i), PPN_UNBACKED);
 	free(pm->e);
 	pm->e = NULL;
+}
+
+void pmap__drop(struct pmap *pm, gfn_t g, enum ppn_state state)
+{
+	struct pmap_entry *e = &pm->e[g.v];
+	switch (e->state) {
+	case PPN_PRIVATE:
+		pool__free(pm->pool, MFN(e->mfn));     /* back to the host: a punched hole */
+		pm->private_frames--;
+		break;
+	case PPN_SHARED:
+		if (pm->share)
+			pm->share->release(pm->share_ctx, MFN(e->mfn));
+		break;
+	case PPN_SWAPPED:
+		if (pm->swap)
+			pm->swap->release(pm->swap_ctx, e->mfn);
+		pm->swapped_frames--;
+		break;
+	default:
+		break;
+	}
+	e->state = (uint8_t)state;
+}
+
+bool pmap__recent(const struct pmap *pm, gfn_t g)
+{
+	for (unsigned i = 0; i < PMAP_RECENT; i++)
+		if (pm->recent[i] == g.v)
+			return true;
+	return false;
+}
+
+/* A frame for a touch: from the pool, else by reclaiming (this VM's own pages, when the
+ * swap layer's policy says so), else by waiting for another VM to free one. */
+static mfn_t alloc_for_touch(struct pmap *pm, int *err)
+{
+	mfn_t f;
+	unsigned waited = 0;
+	while (!mfn_valid(f = pool__alloc(pm->pool))) {
+		if (pm->swap && pm->swap->reclaim(pm->swap_ctx, waited >= 10))
+			continue;
+		if (!pm->stop) {
+			*err = -ENOMEM;
+			return MFN_INVALID;
+		}
+		if (!pm->alloc_waits++)
+			fprintf(stderr, "shade: %s: machine memory is exhausted; waiting for frames "
+				"to be freed\n", pm->owner ? pm->owner : "vm");
+		int r = pool__wait_ms(pm->pool, pm->stop, 100);
+		if (r == -ETIMEDOUT) {
+			waited++;
+			continue;
+		}
+		if (r) {
+			*err = -ENOMEM;
+			return MFN_INVALID;
+		}
+	}
+	return f;
 }
 
 mfn_t pmap__lookup(const struct pmap *pm, gfn_t g)
@@ -62,21 +120,24 @@ mfn_t pmap__touch(struct pmap *pm, gfn_t g, int *err)
 		return MFN_INVALID;
 	}
 	struct pmap_entry *e = &pm->e[g.v];
+	if (e->flags & PPN_F_SAMPLED)
+		e->flags &= (uint8_t)~PPN_F_SAMPLED;   /* the working-set sample sees a touch */
+	pm->recent[pm->recent_next++ % PMAP_RECENT] = g.v;
 	if (e->state == PPN_PRIVATE || e->state == PPN_SHARED)
 		return MFN(e->mfn);
-	mfn_t f;
-	while (!mfn_valid(f = pool__alloc(pm->pool))) {
-		if (!pm->stop) {
-			*err = -ENOMEM;
+	mfn_t f = alloc_for_touch(pm, err);
+	if (!mfn_valid(f))
+		return MFN_INVALID;
+	if (e->state == PPN_SWAPPED) {
+		/* Allocating may have reclaimed; the entry is still SWAPPED (recent pages
+		 * are never victims, and this one was just recorded). */
+		int r = pm->swap ? pm->swap->swap_in(pm->swap_ctx, g, f, e->mfn) : -EIO;
+		if (r) {
+			pool__free(pm->pool, f);
+			*err = r;
 			return MFN_INVALID;
 		}
-		if (!pm->alloc_waits++)
-			fprintf(stderr, "shade: %s: machine memory is exhausted; waiting for frames "
-				"to be freed\n", pm->owner ? pm->owner : "vm");
-		if (pool__wait(pm->pool, pm->stop)) {
-			*err = -ENOMEM;
-			return MFN_INVALID;
-		}
+		pm->swapped_frames--;
 	}
 	e->mfn = f.v;
 	e->state = PPN_PRIVATE;

@@ -5,8 +5,10 @@
  * A PPN starts UNBACKED and costs nothing until first touched; then it is PRIVATE with
  * its own MPN, or SHARED: it maps a machine frame that other pages (of this or other
  * VMs) map too, read-only, and a write first gets a private copy through the sharing
- * layer's ops. BALLOONED and SWAPPED are for later issues; the page-table-tracked state
- * is a flag, as a shared page is never also a tracked one.
+ * layer's ops. BALLOONED: the guest's balloon holds it (no frame). SWAPPED: its contents
+ * are in a slot of the host swap file (the entry's mfn field holds the slot) and the
+ * next touch reads them back through the swap layer's ops (src/memsched/). Being a
+ * traced page table, or in the working-set sample, are flags.
  */
 #ifndef SHADE_PMAP_H
 #define SHADE_PMAP_H
@@ -21,10 +23,15 @@ enum ppn_state {
 	PPN_SWAPPED,
 };
 
-#define PPN_F_PT   0x1   /* a guest page-table (or descriptor-table) page, write-traced */
+#define PPN_F_PT      0x1   /* a guest page-table (or descriptor-table) page, write-traced */
+#define PPN_F_SAMPLED 0x2   /* in the working-set sample: cleared by the next touch */
+
+/* The last pages touched: an operation in progress may hold host pointers into them, so
+ * reclaim never takes them (see pmap__recent). */
+#define PMAP_RECENT 16
 
 struct pmap_entry {
-	uint64_t mfn;        /* valid when PRIVATE or SHARED */
+	uint64_t mfn;        /* PRIVATE, SHARED: the MPN; SWAPPED: the swap slot */
 	uint8_t state;       /* enum ppn_state */
 	uint8_t flags;       /* PPN_F_* */
 	uint16_t trace_refs; /* how many traced structures live in this page */
@@ -37,6 +44,18 @@ struct pmap_share_ops {
 	int (*cow)(void *ctx, gfn_t g);
 	/* The VM drops its reference to shared frame f (teardown). */
 	void (*release)(void *ctx, mfn_t f);
+};
+
+/* The host swapping layer's side of a SWAPPED PPN (src/memsched/). */
+struct pmap_swap_ops {
+	/* Read the contents of `slot` into the fresh frame f for PPN g and free the slot;
+	 * 0 or a negative errno (the VM is then stopped: its data cannot be produced). */
+	int (*swap_in)(void *ctx, gfn_t g, mfn_t f, uint64_t slot);
+	/* The page no longer needs its slot (balloon, teardown). */
+	void (*release)(void *ctx, uint64_t slot);
+	/* The pool is empty while this VM needs a frame: give back some of the VM's own
+	 * pages if policy allows (`force`: the wait has gone on too long). Frames freed. */
+	uint64_t (*reclaim)(void *ctx, bool force);
 };
 
 struct pmap {
@@ -52,6 +71,11 @@ struct pmap {
 	uint64_t shared_frames;      /* PPNs mapping a shared (copy-on-write) MPN */
 	const struct pmap_share_ops *share;
 	void *share_ctx;
+	uint64_t swapped_frames;     /* PPNs whose contents are in the swap file */
+	const struct pmap_swap_ops *swap;
+	void *swap_ctx;
+	uint64_t recent[PMAP_RECENT];
+	unsigned recent_next;
 };
 
 int pmap__init(struct pmap *pm, struct pool *pool, uint64_t guest_bytes);
@@ -74,6 +98,12 @@ mfn_t pmap__touch(struct pmap *pm, gfn_t g, int *err);
 mfn_t pmap__touch_write(struct pmap *pm, gfn_t g, int *err);
 /* The MPN if already backed, else MFN_INVALID; never allocates. */
 mfn_t pmap__lookup(const struct pmap *pm, gfn_t g);
+
+/* Release whatever backs PPN g (its frame, shared reference or swap slot) and leave it
+ * in `state` (UNBACKED or BALLOONED). The caller has removed its mappings. */
+void pmap__drop(struct pmap *pm, gfn_t g, enum ppn_state state);
+/* Whether g is among the last PMAP_RECENT pages touched. */
+bool pmap__recent(const struct pmap *pm, gfn_t g);
 
 /* Host pointer to guest-physical bytes [gpa, gpa+len) within one page, backing it (and
  * breaking sharing first when the caller will write). */

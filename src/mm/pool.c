@@ -114,9 +114,12 @@ void pool__free(struct pool *p, mfn_t f)
 	pthread_mutex_unlock(&p->lock);
 }
 
-int pool__wait(struct pool *p, const atomic_bool *stop)
+int pool__wait_ms(struct pool *p, const atomic_bool *stop, unsigned ms)
 {
 	int ret = 0;
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	uint64_t end = (uint64_t)deadline.tv_sec * 1000 + (uint64_t)deadline.tv_nsec / 1000000 + ms;
 	pthread_mutex_lock(&p->lock);
 	p->waiters++;
 	p->waits++;
@@ -125,10 +128,16 @@ int pool__wait(struct pool *p, const atomic_bool *stop)
 			ret = -EINTR;
 			break;
 		}
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (ms && (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000 >= end) {
+			ret = -ETIMEDOUT;
+			break;
+		}
 		/* Bounded sleeps: a stop request does not signal the condition. */
 		struct timespec t;
 		clock_gettime(CLOCK_REALTIME, &t);
-		t.tv_nsec += 100 * 1000 * 1000;
+		t.tv_nsec += 20 * 1000 * 1000;
 		if (t.tv_nsec >= 1000000000L) {
 			t.tv_sec++;
 			t.tv_nsec -= 1000000000L;
@@ -138,6 +147,11 @@ int pool__wait(struct pool *p, const atomic_bool *stop)
 	p->waiters--;
 	pthread_mutex_unlock(&p->lock);
 	return ret;
+}
+
+int pool__wait(struct pool *p, const atomic_bool *stop)
+{
+	return pool__wait_ms(p, stop, 0);
 }
 
 bool pool__allocated(const struct pool *p, mfn_t f)

@@ -39,6 +39,8 @@ void pool__free(struct pool *p, mfn_t f);
 /* Block until a frame is freed (0) or *stop becomes true (-EINTR). Never overcommits:
  * a VM that needs a frame the pool does not have waits here. */
 int pool__wait(struct pool *p, const atomic_bool *stop);
+/* The same for at most `ms` milliseconds (0: no limit): -ETIMEDOUT when they pass. */
+int pool__wait_ms(struct pool *p, const atomic_bool *stop, unsigned ms);
 
 static inline void *pool__ptr(const struct pool *p, mfn_t f)
 {

@@ -66,4 +66,5 @@ void cli__print_vm_stats(struct vm *vm, FILE *f)
 		(unsigned long long)vm->pmap.private_frames);
 	fprintf(f, "%s.mem.alloc_waits %llu\n", name, (unsigned long long)vm->pmap.alloc_waits);
 	pageshare__print_vm_stats(&vm->share, name, f);
+	memsched__print_vm_stats(&vm->ms, name, f);
 }

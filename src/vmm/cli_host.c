@@ -52,6 +52,17 @@ static const char usage_host[] =
 	"      --share-total N  at most N pages per second for all VMs together (each VM\n"
 	"                       gets an equal part, at most its --share-rate)\n"
 	"\n"
+	"memory allocation (ESX-style; see docs/architecture.md):\n"
+	"      --tau PCT        idle memory tax rate, 0 to 99 (default 75)\n"
+	"      --alloc-ms N     allocation period: targets, balloon and swap (default 1000)\n"
+	"      --wss-ms N       working-set sampling period (default 30000, as ESX)\n"
+	"      --wss-pages N    pages per working-set sample (default 100, as ESX)\n"
+	"      --swap-dir DIR   where the host swap file goes (default $TMPDIR or /var/tmp);\n"
+	"                       it is removed at exit\n"
+	"      --swap-size SIZE its capacity (default: the sum of guest memory)\n"
+	"      --swap-rate N    swap-out pages per second per VM at most (default 25600)\n"
+	"      --csv FILE       one row per VM per allocation period (esxtop's names)\n"
+	"\n"
 	"VM options:\n"
 	"      --vm NAME        start a VM description (letters, digits, '-', '_')\n"
 	"      --kernel FILE    its multiboot kernel (required)\n"
@@ -60,6 +71,9 @@ static const char usage_host[] =
 	"  -M, --module FILE    a multiboot module (repeatable)\n"
 	"      --clones N       N identical VMs NAME1..NAMEN from this description\n"
 	"      --balloon SIZE   its virtio balloon's target from the start\n"
+	"      --no-balloon     no virtio balloon device (reclaimed by swapping only)\n"
+	"      --min SIZE       machine memory guaranteed to it (default 0)\n"
+	"      --shares N       its proportional share (default 10 per MiB of --mem)\n"
 	"  -h, --help           this text\n";
 
 struct host_opts {
@@ -74,6 +88,8 @@ struct host_opts {
 	const char *ctl;
 	unsigned sample_ms;
 	bool census;
+	struct memsched_config ms;
+	bool swap_size_set;
 };
 
 static struct vm *host_vms;
@@ -97,6 +113,17 @@ static bool good_name(const char *s)
 	return true;
 }
 
+/* A decimal number in [lo, hi]: 0, or -1. */
+static int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *v)
+{
+	char *end;
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return *end || errno || *v < lo || *v > hi ? -1 : 0;
+}
+
 static int parse(int argc, char **argv, struct host_opts *o)
 {
 	static const struct option opts[] = {
@@ -117,6 +144,17 @@ static int parse(int argc, char **argv, struct host_opts *o)
 		{ "census", no_argument, 0, 'C' },
 		{ "share-total", required_argument, 0, 'R' },
 		{ "ctl", required_argument, 0, 'X' },
+		{ "tau", required_argument, 0, 1001 },
+		{ "alloc-ms", required_argument, 0, 1002 },
+		{ "wss-ms", required_argument, 0, 1003 },
+		{ "wss-pages", required_argument, 0, 1004 },
+		{ "swap-dir", required_argument, 0, 1005 },
+		{ "swap-size", required_argument, 0, 1006 },
+		{ "swap-rate", required_argument, 0, 1007 },
+		{ "csv", required_argument, 0, 1008 },
+		{ "no-balloon", no_argument, 0, 1101 },
+		{ "min", required_argument, 0, 1102 },
+		{ "shares", required_argument, 0, 1103 },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -125,7 +163,7 @@ static int parse(int argc, char **argv, struct host_opts *o)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "m:c:M:h", opts, NULL)) != -1) {
-		if (strchr("kmcMnb", c) && !vm)
+		if ((c < 256 && strchr("kmcMnb", c) && !vm) || (c > 1100 && !vm))
 			return cli__die(2, "'%s' comes before any --vm", argv[optind - 1]);
 		switch (c) {
 		case 'P':
@@ -179,6 +217,54 @@ static int parse(int argc, char **argv, struct host_opts *o)
 						  .console_in = -1, .console_out = STDOUT_FILENO,
 						  .console_log = -1, .console_prefix = true };
 			break;
+		case 1001: {
+			unsigned long v;
+			if (parse_ulong(optarg, 0, 99, &v))
+				return cli__die(2, "bad --tau '%s' (a percentage, 0 to 99)", optarg);
+			o->ms.tau = (double)v / 100.0;
+			break;
+		}
+		case 1002: case 1003: {
+			unsigned long v;
+			if (parse_ulong(optarg, 10, 3600000UL, &v))
+				return cli__die(2, "bad --%s '%s' (10 to 3600000 ms)",
+						c == 1002 ? "alloc-ms" : "wss-ms", optarg);
+			*(c == 1002 ? &o->ms.alloc_ms : &o->ms.sample_ms) = (unsigned)v;
+			break;
+		}
+		case 1004: {
+			unsigned long v;
+			if (parse_ulong(optarg, 1, MS_SAMPLE_MAX, &v))
+				return cli__die(2, "bad --wss-pages '%s' (1 to %d)", optarg, MS_SAMPLE_MAX);
+			o->ms.sample_pages = (unsigned)v;
+			break;
+		}
+		case 1005: o->ms.swap_dir = optarg; break;
+		case 1006:
+			if (cli__parse_size(optarg, &o->ms.swap_bytes) || o->ms.swap_bytes < PAGE_SIZE)
+				return cli__die(2, "bad --swap-size '%s'", optarg);
+			o->swap_size_set = true;
+			break;
+		case 1007: {
+			unsigned long v;
+			if (parse_ulong(optarg, 1, 100000000UL, &v))
+				return cli__die(2, "bad --swap-rate '%s' (pages per second)", optarg);
+			o->ms.swap_rate = v;
+			break;
+		}
+		case 1008: o->ms.csv = optarg; break;
+		case 1101: vm->no_balloon = true; break;
+		case 1102:
+			if (cli__parse_size(optarg, &vm->min_bytes) || vm->min_bytes % PAGE_SIZE)
+				return cli__die(2, "%s: bad --min size '%s'", vm->name, optarg);
+			break;
+		case 1103: {
+			unsigned long v;
+			if (parse_ulong(optarg, 1, 1000000000UL, &v))
+				return cli__die(2, "%s: bad --shares '%s' (1 or more)", vm->name, optarg);
+			vm->shares = v;
+			break;
+		}
 		case 'k': vm->kernel = optarg; break;
 		case 'm':
 			if (cli__parse_size(optarg, &vm->mem_bytes) || vm->mem_bytes % PAGE_SIZE ||
@@ -213,9 +299,12 @@ static int parse(int argc, char **argv, struct host_opts *o)
 		return cli__die(2, "unexpected argument '%s' (see 'shade host --help')", argv[optind]);
 	if (!o->nvms)
 		return cli__die(2, "no VM given (--vm NAME --kernel FILE; see 'shade host --help')");
-	for (unsigned i = 0; i < o->nvms; i++)
+	for (unsigned i = 0; i < o->nvms; i++) {
 		if (!o->vms[i].kernel)
 			return cli__die(2, "%s: no --kernel given", o->vms[i].name);
+		if (o->vms[i].min_bytes > o->vms[i].mem_bytes)
+			return cli__die(2, "%s: --min is larger than --mem", o->vms[i].name);
+	}
 	return 0;
 }
 
@@ -367,6 +456,9 @@ int cli__host(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.share_rate = HOST_SHARE_RATE;
+	o.ms = (struct memsched_config){ .tau = 0.75, .alloc_ms = 1000, .sample_ms = 30000,
+					 .sample_pages = 100, .swap_rate = 25600 };
+	o.ms.swap_dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
 	if ((ret = parse(argc, argv, &o)))
 		return ret;
 	if (o.log_dir && mkdir(o.log_dir, 0755) < 0 && errno != EEXIST)
@@ -387,6 +479,32 @@ int cli__host(int argc, char **argv)
 		return cli__die(4, "cannot open /dev/kvm: %s", strerror(-ret));
 	if (ret)
 		return cli__die(4, "cannot set up the host: %s", strerror(-ret));
+	if (!o.swap_size_set)
+		for (unsigned i = 0; i < n; i++)
+			o.ms.swap_bytes += cfgs[i].mem_bytes;
+	ret = memsched__host_init(&host.ms, &host, &o.ms);
+	if (ret) {
+		host__exit(&host);
+		if (o.ms.csv && ret != -ENOENT)
+			return cli__die(2, "cannot set up memory allocation (swap file in %s, csv %s): %s",
+					o.ms.swap_dir, o.ms.csv, strerror(-ret));
+		return cli__die(2, "cannot create the swap file in %s: %s", o.ms.swap_dir,
+				strerror(-ret));
+	}
+	{
+		uint64_t maxp[HOST_MAX_VMS], minp[HOST_MAX_VMS];
+		const char *nm[HOST_MAX_VMS];
+		char why[512];
+		for (unsigned i = 0; i < n; i++) {
+			maxp[i] = cfgs[i].mem_bytes / PAGE_SIZE;
+			minp[i] = cfgs[i].min_bytes / PAGE_SIZE;
+			nm[i] = cfgs[i].name;
+		}
+		if (!memsched__admit(&host.ms, host.pool.nframes, maxp, minp, n, nm, why, sizeof(why))) {
+			host__exit(&host);
+			return cli__die(2, "admission control: %s", why);
+		}
+	}
 	struct vm *vms = calloc(n, sizeof(*vms));
 	if (!vms) {
 		host__exit(&host);
@@ -407,6 +525,8 @@ int cli__host(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A file-size limit makes a swap write fail (EFBIG), which is handled; not a kill. */
+	signal(SIGXFSZ, SIG_IGN);
 	static struct control ctl;
 	if (o.ctl && (ret = control__start(&ctl, o.ctl, vms, n))) {
 		status = cli__die(2, "cannot open the control socket %s: %s", o.ctl, strerror(-ret));
@@ -416,6 +536,9 @@ int cli__host(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < n; i++)
 		vm__start(&vms[i]);
+	if ((ret = memsched__start(&host.ms, vms, n)))
+		for (unsigned i = 0; i < n; i++)
+			vm__stop(&vms[i], 4, "cannot start the memory scheduler: %s", strerror(-ret));
 	if (o.sample_ms)
 		sample_until_done(&host, vms, n, o.sample_ms, o.census);
 	for (unsigned i = 0; i < n; i++) {
@@ -425,6 +548,7 @@ int cli__host(int argc, char **argv)
 	host_nvms = 0;
 	if (o.ctl)
 		control__stop(&ctl);
+	memsched__stop(&host.ms);
 	fflush(stdout);
 	for (unsigned i = 0; i < n; i++)
 		fprintf(stderr, "shade: %s: %s (status %d)\n", vms[i].cfg.name, vms[i].stop_reason,
@@ -434,6 +558,7 @@ int cli__host(int argc, char **argv)
 			cli__print_vm_stats(&vms[i], stderr);
 		print_pool(&host.pool, stderr);
 		pageshare__print_host_stats(&host.share, stderr);
+		memsched__print_host_stats(&host.ms, stderr);
 	}
 	for (unsigned i = 0; i < n; i++)
 		vm__exit(&vms[i]);

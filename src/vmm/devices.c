@@ -96,8 +96,8 @@ int devices__init(struct vm *vm)
 	debug_exit__init(&d->dbg, DEBUG_EXIT_BASE, DEBUG_EXIT_SIZE, guest_exit, vm);
 
 	/* The virtio balloon at 00:03.0 on IRQ 11 (level, as PCI INTx is); not for
-	 * --baseline, whose guest memory is KVM's own. */
-	if (!vm->cfg.baseline) {
+	 * --baseline, whose guest memory is KVM's own, nor for a VM configured without one. */
+	if (!vm->cfg.baseline && !vm->cfg.no_balloon) {
 		if ((ret = vballoon__init(&d->balloon, vm, pic__line(&d->pic, BALLOON_IRQ)))) {
 			devices__exit(vm);
 			return ret;

@@ -262,8 +262,10 @@ static void handle_trap(struct vcpu *vcpu, unsigned vec)
 done:
 	/* Page sharing scans at trap exits, whose write-back carries its TLB flush (and
 	 * while the guest idles in HLT, below). */
-	if (!vcpu->step.active)
+	if (!vcpu->step.active) {
 		pageshare__tick(&vcpu->vm->share, vcpu);
+		memsched__tick(&vcpu->vm->ms, vcpu);
+	}
 	if (vcpu->halted)
 		halt(vcpu);
 	deliver_pending_irq(vcpu);

@@ -377,7 +377,7 @@ void vcpu__wait(struct vcpu *vcpu)
 	struct timespec ts, *tp = NULL;
 	sigset_t mask;
 
-	uint64_t slice = pageshare__idle_slice(&vm->share);
+	uint64_t slice = MIN(pageshare__idle_slice(&vm->share), memsched__idle_slice(&vm->ms));
 	if (next != VTIMER_NEVER || slice != UINT64_MAX) {
 		uint64_t d = next == VTIMER_NEVER ? slice : next > now ? next - now : 0;
 		d = MIN(d, slice);   /* an idle VM's page-sharing scan goes on */
@@ -404,6 +404,7 @@ void vcpu__halt(struct vcpu *vcpu, bool guest_if)
 		if (devices__irq_pending(vm))
 			break;
 		pageshare__tick(&vm->share, vcpu);
+		memsched__tick(&vm->ms, vcpu);
 		vcpu__wait(vcpu);
 	}
 	vcpu->stats.halt_wakeups++;

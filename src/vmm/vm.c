@@ -24,6 +24,7 @@
 
 int host__init(struct host *h, uint64_t machine_bytes)
 {
+	memset(&h->ms, 0, sizeof(h->ms));   /* memsched__host_init turns it on */
 	int ret = kvm__open(&h->kvm);
 	if (ret)
 		return ret;
@@ -42,6 +43,7 @@ int host__init(struct host *h, uint64_t machine_bytes)
 
 void host__exit(struct host *h)
 {
+	memsched__host_exit(&h->ms);
 	pageshare__host_exit(&h->share, &h->pool);
 	pool__exit(&h->pool);
 	kvm__close(&h->kvm);
@@ -142,6 +144,13 @@ static int step_pmap(struct vm *vm)
 	return ret;
 }
 /* --baseline maps guest-physical n to machine frame n: nothing can be remapped. */
+static int step_memsched(struct vm *vm)
+{
+	if (vm->cfg.baseline)
+		return 0;
+	return memsched__vm_init(&vm->ms, vm, &vm->host->ms, vm->cfg.min_bytes / PAGE_SIZE,
+				 vm->cfg.shares ? vm->cfg.shares : vm->cfg.mem_bytes / (1 << 20) * 10);
+}
 static int step_share(struct vm *vm)
 {
 	return pageshare__vm_init(&vm->share, vm, &vm->host->share,
@@ -174,6 +183,7 @@ static const struct {
 } init_steps[] = {
 	{ "guest memory map", step_pmap },
 	{ "page sharing", step_share },
+	{ "memory scheduler", step_memsched },
 	{ "KVM VM", step_kvm_vm },
 	{ "CPUID table", step_cpuid },
 	{ "monitor", step_monitor },

@@ -17,6 +17,7 @@
 #include "monitor.h"
 #include "pmap.h"
 #include "mmu.h"
+#include "memsched.h"
 #include "pageshare.h"
 #include "ptab.h"
 
@@ -27,6 +28,7 @@ struct host {
 	struct kvm_sys kvm;
 	struct pool pool;
 	struct share_table share;     /* content-based page sharing across all VMs */
+	struct memsched ms;           /* allocation, idle tax, swapping (off unless started) */
 };
 
 struct vm_config {
@@ -50,6 +52,9 @@ struct vm_config {
 	bool audit;             /* check the shadow MMU's invariants after every operation */
 	uint64_t share_rate;    /* page-sharing scan rate, pages per second (0: off) */
 	uint64_t balloon_target;  /* bytes the balloon is asked to hold from the start */
+	bool no_balloon;        /* no virtio-balloon device (a guest without a driver) */
+	uint64_t min_bytes;     /* guaranteed machine memory (memsched) */
+	uint64_t shares;        /* proportional-share entitlement (memsched) */
 	unsigned index;         /* the VM's number in its host (seeds its scan order) */
 	int console_in;         /* fd the COM1 input comes from, -1 for none */
 	int console_out;        /* fd COM1 output goes to, -1 for none */
@@ -70,6 +75,7 @@ struct vm {
 	struct ptab physmap;          /* real tables while the guest has paging off */
 	struct mmu mmu;               /* shadow tables while it has paging on */
 	struct share_vm share;        /* this VM's side of page sharing */
+	struct memsched_vm ms;        /* its working set, targets and swapping */
 	struct bus pio, mmio;
 	struct timer_queue timers;
 	struct vclock clock;

@@ -1,0 +1,607 @@
+/*
+ * memsched.c: the sampler, host swapping and the allocation policy (see memsched.h).
+ *
+ * Threads: a VM's pmap and mappings change only on its vCPU thread (sampling, swap-out
+ * at ticks and when its own allocation finds the pool empty, swap-in on a touch). The
+ * policy thread only reads counters and writes the targets (atomics) and balloon
+ * requests (posted to the vCPU thread).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "devices.h"
+#include "memsched.h"
+#include "paging.h"
+#include "vcpu.h"
+
+#define SWAP_BATCH 256            /* pages per tick at most (bounded exit latency) */
+#define RECLAIM_BATCH 32          /* pages per reclaim call from an empty-pool touch */
+#define VICTIM_TRIES 64           /* random picks per victim before giving up */
+#define BLOCK_SLICE_NS 200000000ULL /* at most this long not running the guest per tick */
+#define IDLE_SLICE_NS 20000000ULL
+#define STALL_PERIODS 3           /* a balloon that has not moved in this many periods */
+#define VM_OVERHEAD_PAGES 256     /* admission: monitor, physmap and first shadow tables */
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+static uint64_t rnd(struct memsched_vm *v)
+{
+	uint64_t x = v->rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return v->rng = x;
+}
+
+static uint64_t granted(const struct pmap *pm)
+{
+	return pm->private_frames + pm->shared_frames;
+}
+
+static uint64_t to_ppm(double f) { return (uint64_t)llround(f * 1e6); }
+
+/* ---- the working-set sampler ---- */
+
+/* End a period (count which sampled pages were touched) and start the next. */
+static void sample_period(struct memsched_vm *v)
+{
+	struct vm *vm = v->vm;
+	struct pmap *pm = &vm->pmap;
+	uint64_t touched = 0;
+
+	for (unsigned i = 0; i < v->nsample; i++) {
+		struct pmap_entry *e = &pm->e[v->sample[i]];
+		if (e->flags & PPN_F_SAMPLED)
+			e->flags &= (uint8_t)~PPN_F_SAMPLED;
+		else
+			touched++;
+	}
+	if (v->nsample) {
+		wss__update(&v->est, touched, v->nsample);
+		v->st.samples++;
+		v->st.sampled_pages += v->nsample;
+		v->st.sample_touched += touched;
+		atomic_store(&v->active_ppm, to_ppm(wss__active(&v->est)));
+		atomic_store(&v->fast_ppm, to_ppm(v->est.fast));
+		atomic_store(&v->slow_ppm, to_ppm(v->est.slow));
+		atomic_store(&v->last_ppm, to_ppm(v->est.last));
+	}
+	/* A new sample of distinct pages, drawn from all of guest-physical memory; each
+	 * loses its mappings so that the next access, if any, is seen. Traced page tables
+	 * are left out (their mappings carry the write tracking). */
+	unsigned want = (unsigned)MIN((uint64_t)v->ms->cfg.sample_pages, pm->nframes);
+	want = MIN(want, MS_SAMPLE_MAX);
+	v->nsample = 0;
+	for (unsigned tries = 0; v->nsample < want && tries < want * 4; tries++) {
+		gfn_t g = GFN(rnd(v) % pm->nframes);
+		struct pmap_entry *e = &pm->e[g.v];
+		if (e->flags & (PPN_F_SAMPLED | PPN_F_PT))
+			continue;
+		e->flags |= PPN_F_SAMPLED;
+		if (vm__unmap_gfn(vm, g))
+			v->flush = true;
+		v->sample[v->nsample++] = g.v;
+	}
+}
+
+/* ---- swapping ---- */
+
+static bool victim_ok(const struct pmap *pm, gfn_t g)
+{
+	const struct pmap_entry *e = &pm->e[g.v];
+	return e->state == PPN_PRIVATE && !(e->flags & PPN_F_PT) && !pmap__recent(pm, g);
+}
+
+/* Write PPN g to the swap file and free its frame. A write that fails leaves the page
+ * resident (and says so, once per VM). */
+static int swap_out(struct memsched_vm *v, gfn_t g)
+{
+	struct vm *vm = v->vm;
+	struct pmap *pm = &vm->pmap;
+	struct pmap_entry *e = &pm->e[g.v];
+	struct swapfile *sw = &v->ms->swap;
+
+	uint64_t slot = swapfile__alloc(sw);
+	if (slot == SWAP_SLOT_NONE) {
+		v->st.swap_full++;
+		return -ENOSPC;
+	}
+	if (vm__unmap_gfn(vm, g))
+		v->flush = true;
+	int r = swapfile__write(sw, slot, pool__ptr(pm->pool, MFN(e->mfn)));
+	if (r) {
+		swapfile__free(sw, slot);
+		v->st.swap_write_errors++;
+		if (!v->warned_write) {
+			v->warned_write = true;
+			fprintf(stderr, "shade: %s: swap write failed (%s); the page stays resident\n",
+				vm->cfg.name, strerror(-r));
+		}
+		return r;
+	}
+	mfn_t f = MFN(e->mfn);
+	e->mfn = slot;
+	e->state = PPN_SWAPPED;
+	pm->private_frames--;
+	pm->swapped_frames++;
+	pool__free(pm->pool, f);            /* a punched hole: really back to the host */
+	v->st.swap_outs++;
+	return 0;
+}
+
+/* One random victim swapped out: 0, or a negative errno (-ESRCH: none found). */
+static int swap_out_random(struct memsched_vm *v)
+{
+	struct pmap *pm = &v->vm->pmap;
+	for (unsigned t = 0; t < VICTIM_TRIES; t++) {
+		gfn_t g = GFN(rnd(v) % pm->nframes);
+		if (victim_ok(pm, g))
+			return swap_out(v, g);
+	}
+	v->st.no_victim++;
+	return -ESRCH;
+}
+
+static unsigned swap_out_batch(struct memsched_vm *v, unsigned n)
+{
+	uint64_t t0 = now_ns();
+	unsigned done = 0;
+	while (done < n && !swap_out_random(v))
+		done++;
+	v->st.swap_out_ns += now_ns() - t0;
+	return done;
+}
+
+static void flush(struct memsched_vm *v, struct vcpu *vcpu)
+{
+	if (!v->flush)
+		return;
+	v->flush = false;
+	if (vcpu->v.cr0 & CR0_PG)
+		paging__sync_flush(vcpu);
+	vcpu__queue_flush(vcpu, (uint64_t)-1);
+}
+
+/* pmap swap ops */
+
+static int swap_in_op(void *ctx, gfn_t g, mfn_t f, uint64_t slot)
+{
+	struct memsched_vm *v = ctx;
+	uint64_t t0 = now_ns();
+	int r = swapfile__read(&v->ms->swap, slot, pool__ptr(v->vm->pmap.pool, f));
+	if (r) {
+		/* The slot keeps the data; the guest must not run on without it. */
+		vm__stop(v->vm, 4, "cannot read guest page %#llx back from swap slot %llu: %s",
+			 (unsigned long long)g.v, (unsigned long long)slot, strerror(-r));
+		return -EIO;
+	}
+	swapfile__free(&v->ms->swap, slot);
+	v->st.swap_ins++;
+	v->st.swap_in_ns += now_ns() - t0;
+	return 0;
+}
+
+static void release_op(void *ctx, uint64_t slot)
+{
+	struct memsched_vm *v = ctx;
+	swapfile__free(&v->ms->swap, slot);
+}
+
+static uint64_t reclaim_op(void *ctx, bool force)
+{
+	struct memsched_vm *v = ctx;
+	struct vm *vm = v->vm;
+	v->st.reclaim_calls++;
+	if (!force && granted(&vm->pmap) <= atomic_load(&v->target))
+		return 0;
+	unsigned n = swap_out_batch(v, RECLAIM_BATCH);
+	if (v->flush && vm->nvcpus) {
+		v->flush = false;
+		vcpu__queue_flush(vm->vcpu[0], (uint64_t)-1);
+	}
+	return n;
+}
+
+static const struct pmap_swap_ops swap_ops = { swap_in_op, release_op, reclaim_op };
+
+/* ---- per VM ---- */
+
+int memsched__vm_init(struct memsched_vm *v, struct vm *vm, struct memsched *ms,
+		      uint64_t min, uint64_t shares)
+{
+	memset(v, 0, sizeof(*v));
+	v->vm = vm;
+	if (!ms || !ms->on)
+		return 0;
+	v->ms = ms;
+	v->min = MIN(min, vm->pmap.nframes);
+	v->shares = shares;
+	wss__init(&v->est);
+	atomic_store(&v->active_ppm, 1000000);
+	atomic_store(&v->target, vm->pmap.nframes);
+	atomic_store(&v->swap_target, 0);
+	v->rng = ((uint64_t)(vm->cfg.index + 1) * 0xbf58476d1ce4e5b9ULL) | 1;
+	v->last_ns = now_ns();
+	v->period_end_ns = v->last_ns + (uint64_t)ms->cfg.sample_ms * 1000000ULL;
+	v->p_balloon_target = vm->cfg.balloon_target / PAGE_SIZE;
+	vm->pmap.swap = &swap_ops;
+	vm->pmap.swap_ctx = v;
+	return 0;
+}
+
+uint64_t memsched__idle_slice(const struct memsched_vm *v)
+{
+	return v->ms ? IDLE_SLICE_NS : UINT64_MAX;
+}
+
+void memsched__tick(struct memsched_vm *v, struct vcpu *vcpu)
+{
+	struct memsched *ms = v->ms;
+	if (!ms)
+		return;
+	struct vm *vm = v->vm;
+	uint64_t now = now_ns();
+	if (now >= v->period_end_ns) {
+		sample_period(v);
+		v->period_end_ns = now + (uint64_t)ms->cfg.sample_ms * 1000000ULL;
+	}
+	/* Toward the swap target, at the swap rate. */
+	v->tokens += (double)(now - v->last_ns) * (double)ms->cfg.swap_rate / 1e9;
+	v->last_ns = now;
+	if (v->tokens > (double)ms->cfg.swap_rate / 10)
+		v->tokens = (double)ms->cfg.swap_rate / 10;   /* at most 100 ms of backlog */
+	uint64_t swapped = vm->pmap.swapped_frames, st = atomic_load(&v->swap_target);
+	if (st > swapped && v->tokens >= 1) {
+		unsigned n = (unsigned)MIN(MIN(st - swapped, (uint64_t)v->tokens), SWAP_BATCH);
+		v->tokens -= swap_out_batch(v, n);
+	}
+	/* Low state: a VM above its target does not run until it is under it (or the
+	 * slice ends: the host may be out of swap too, and a stuck VM helps no one). */
+	if (atomic_load(&v->block)) {
+		uint64_t t0 = now_ns();
+		while (atomic_load(&v->block) && !atomic_load(&vm->stop) &&
+		       granted(&vm->pmap) > atomic_load(&v->target) && now_ns() - t0 < BLOCK_SLICE_NS) {
+			if (!swap_out_batch(v, 64)) {
+				struct timespec d = { 0, 5000000 };
+				nanosleep(&d, NULL);
+			}
+		}
+		v->st.blocked_ms += (now_ns() - t0) / 1000000;
+	}
+	flush(v, vcpu);
+}
+
+/* ---- the policy ---- */
+
+static void snap_vm(struct memsched *ms, struct vm *vm, struct memsched_snap *s,
+		    const struct alloc_vm *a, double period_s)
+{
+	struct memsched_vm *v = &vm->ms;
+	struct pmap *pm = &vm->pmap;
+	mfn_t zero = ms->host->share.zero_mfn;
+	uint64_t nzero = 0;
+	if (mfn_valid(zero))
+		for (uint64_t g = 0; g < pm->nframes; g++)
+			nzero += pm->e[g].state == PPN_SHARED && pm->e[g].mfn == zero.v;
+	snprintf(s->name, sizeof(s->name), "%s", vm->cfg.name);
+	s->running = !atomic_load(&vm->stop);
+	s->memsz = pm->nframes;
+	s->min = v->min;
+	s->shares = v->shares;
+	s->granted = a->granted;
+	s->target = a->target;
+	s->active = (double)atomic_load(&v->active_ppm) / 1e6;
+	s->active_fast = (double)atomic_load(&v->fast_ppm) / 1e6;
+	s->active_slow = (double)atomic_load(&v->slow_ppm) / 1e6;
+	s->active_last = (double)atomic_load(&v->last_ppm) / 1e6;
+	uint32_t actual = 0;
+	s->balloon = devices__balloon_actual(vm, &actual) ? 0 : actual;
+	s->balloon_target = v->p_balloon_target;
+	s->swapped = pm->swapped_frames;
+	s->swap_target = atomic_load(&v->swap_target);
+	s->shared = pm->shared_frames;
+	s->zero = nzero;
+	uint64_t ins = v->st.swap_ins, outs = v->st.swap_outs;
+	s->swap_in_rate = (double)(ins - v->p_last_ins) / period_s;
+	s->swap_out_rate = (double)(outs - v->p_last_outs) / period_s;
+	v->p_last_ins = ins;
+	v->p_last_outs = outs;
+	s->swap_ins = ins;
+	s->swap_outs = outs;
+	s->swap_write_errors = v->st.swap_write_errors;
+	s->blocked_ms = v->st.blocked_ms;
+	s->rho = alloc__rho(v->shares, a->granted, s->active, ms->cfg.tau);
+	s->balloon_stalled = v->p_stall >= STALL_PERIODS;
+}
+
+/* The balloon's part for one VM: its target is what the VM holds above its allocation
+ * target, never inflated in the high state. Returns whether the balloon can deliver. */
+static bool set_balloon(struct vm *vm, const struct alloc_vm *a, enum mem_state state)
+{
+	struct memsched_vm *v = &vm->ms;
+	uint32_t actual;
+	if (devices__balloon_actual(vm, &actual))
+		return false;                                  /* no balloon device */
+	uint64_t want = a->max - a->target;
+	want = MIN(want, a->max - a->min);
+	if (state == MEM_HIGH)
+		want = MIN(want, v->p_balloon_target);
+	if (want != v->p_balloon_target && !devices__balloon_request(vm, want))
+		v->p_balloon_target = want;
+	/* A balloon short of its target that has not grown for a while (no driver, a
+	 * driver that refuses, a guest at its limit) cannot deliver. */
+	if (actual < v->p_balloon_target && actual <= v->p_last_balloon)
+		v->p_stall++;
+	else
+		v->p_stall = 0;
+	v->p_last_balloon = actual;
+	return v->p_stall < STALL_PERIODS;
+}
+
+static void policy_period(struct memsched *ms, double period_s)
+{
+	unsigned n = ms->n;
+	struct alloc_vm a[MEMSCHED_MAX_VMS];
+	unsigned order[MEMSCHED_MAX_VMS];
+	struct pool *pool = &ms->host->pool;
+	uint64_t total = pool->nframes, free_pages = pool->nframes - pool__used(pool), sum = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct vm *vm = &ms->vms[i];
+		uint64_t g = granted(&vm->pmap);
+		a[i] = (struct alloc_vm){ .min = vm->ms.min, .max = vm->pmap.nframes,
+					  .shares = vm->ms.shares, .granted = g,
+					  .active = (double)atomic_load(&vm->ms.active_ppm) / 1e6 };
+		if (atomic_load(&vm->stop))
+			a[i].min = a[i].max = g;     /* nothing runs there to reclaim from */
+		sum += g;
+	}
+	/* What the VMs can hold between them: what they hold plus what is free, less the
+	 * free memory the high state keeps in reserve. */
+	uint64_t reserve = alloc__threshold(MEM_HIGH, total);
+	uint64_t avail = free_pages + sum > reserve ? free_pages + sum - reserve : 0;
+	alloc__targets(a, n, avail, ms->cfg.tau);
+	enum mem_state state = alloc__state(free_pages, total);
+	atomic_store(&ms->state, (int)state);
+	alloc__reclaim_order(a, n, ms->cfg.tau, order);
+
+	/* Swap covers what free memory lacks of the high state, lowest rho first. */
+	uint64_t deficit = reserve > free_pages ? reserve - free_pages : 0;
+	for (unsigned k = 0; k < n; k++) {
+		unsigned i = order[k];
+		struct vm *vm = &ms->vms[i];
+		struct memsched_vm *v = &vm->ms;
+		atomic_store(&v->target, a[i].target);
+		if (atomic_load(&vm->stop))
+			continue;
+		bool balloon_ok = set_balloon(vm, &a[i], state);
+		uint64_t excess = a[i].granted > a[i].target ? a[i].granted - a[i].target : 0;
+		uint64_t swapped = vm->pmap.swapped_frames, r = 0;
+		if (state >= MEM_HARD || (state == MEM_SOFT && !balloon_ok)) {
+			r = MIN(excess, deficit);
+			deficit -= r;
+		}
+		atomic_store(&v->swap_target, swapped + r);
+		atomic_store(&v->block, state == MEM_LOW && excess > 0);
+		if (r || state == MEM_LOW)
+			vm__kick(vm);
+	}
+
+	uint64_t t_ms = (now_ns() - ms->t0_ns) / 1000000;
+	pthread_mutex_lock(&ms->lock);
+	for (unsigned i = 0; i < n; i++)
+		snap_vm(ms, &ms->vms[i], &ms->snap[i], &a[i], period_s);
+	ms->periods++;
+	ms->state_periods[state]++;
+	ms->free_pages = free_pages;
+	ms->total_pages = total;
+	ms->t_ms = t_ms;
+	if (ms->csv) {
+		for (unsigned i = 0; i < n; i++)
+			memsched__csv_row(ms->csv, t_ms, alloc__state_name(state), &ms->snap[i]);
+		fflush(ms->csv);
+	}
+	pthread_mutex_unlock(&ms->lock);
+}
+
+static void *policy_thread(void *arg)
+{
+	struct memsched *ms = arg;
+	uint64_t last = now_ns();
+	while (!atomic_load(&ms->quit)) {
+		struct timespec d = { ms->cfg.alloc_ms / 1000, (long)(ms->cfg.alloc_ms % 1000) * 1000000L };
+		nanosleep(&d, NULL);
+		uint64_t now = now_ns();
+		policy_period(ms, (double)(now - last) / 1e9);
+		last = now;
+	}
+	return NULL;
+}
+
+/* ---- the host ---- */
+
+int memsched__host_init(struct memsched *ms, struct host *h, const struct memsched_config *cfg)
+{
+	memset(ms, 0, sizeof(*ms));
+	ms->host = h;
+	ms->cfg = *cfg;
+	ms->swap.fd = -1;
+	pthread_mutex_init(&ms->lock, NULL);
+	int r = swapfile__init(&ms->swap, cfg->swap_dir, cfg->swap_bytes);
+	if (r)
+		return r;
+	if (cfg->csv) {
+		ms->csv = fopen(cfg->csv, "w");
+		if (!ms->csv) {
+			r = -errno;
+			swapfile__exit(&ms->swap);
+			return r;
+		}
+		memsched__csv_header(ms->csv);
+	}
+	ms->on = true;
+	return 0;
+}
+
+void memsched__host_exit(struct memsched *ms)
+{
+	if (!ms->on)
+		return;
+	memsched__stop(ms);
+	if (ms->csv)
+		fclose(ms->csv);
+	ms->csv = NULL;
+	swapfile__exit(&ms->swap);
+	free(ms->snap);
+	ms->snap = NULL;
+	ms->on = false;
+}
+
+static double mib(uint64_t pages) { return (double)pages * PAGE_SIZE / (1 << 20); }
+
+bool memsched__admit(const struct memsched *ms, uint64_t pool_pages, const uint64_t *max,
+		     const uint64_t *min, unsigned n, const char *const *names, char *why,
+		     size_t whylen)
+{
+	uint64_t reserve = alloc__threshold(MEM_HIGH, pool_pages), mins = reserve, maxes = 0;
+	uint64_t swap = ms->on ? ms->swap.nslots : 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t need = min[i] + VM_OVERHEAD_PAGES;
+		if (mins + need > pool_pages) {
+			snprintf(why, whylen, "%s cannot start: its guaranteed --min %.0f MiB (+%.0f MiB "
+				 "overhead) does not fit in %.0f MiB of machine memory with %.0f MiB "
+				 "already guaranteed or reserved", names[i], mib(min[i]),
+				 mib(VM_OVERHEAD_PAGES), mib(pool_pages), mib(mins));
+			return false;
+		}
+		mins += need;
+		maxes += max[i] + VM_OVERHEAD_PAGES;
+		if (maxes > pool_pages - reserve + swap) {
+			snprintf(why, whylen, "%s cannot start: the VMs' memory (%.0f MiB with overhead) "
+				 "exceeds machine memory (%.0f MiB, %.0f MiB of it kept free) plus swap "
+				 "(%.0f MiB), so not all of it could be reclaimed", names[i],
+				 mib(maxes), mib(pool_pages), mib(reserve), mib(swap));
+			return false;
+		}
+	}
+	return true;
+}
+
+int memsched__start(struct memsched *ms, struct vm *vms, unsigned n)
+{
+	if (!ms->on)
+		return 0;
+	if (n > MEMSCHED_MAX_VMS)
+		return -E2BIG;
+	ms->vms = vms;
+	ms->n = n;
+	ms->snap = calloc(n ? n : 1, sizeof(*ms->snap));
+	if (!ms->snap)
+		return -ENOMEM;
+	ms->t0_ns = now_ns();
+	atomic_store(&ms->quit, false);
+	if (pthread_create(&ms->thread, NULL, policy_thread, ms))
+		return -EAGAIN;
+	ms->started = true;
+	return 0;
+}
+
+void memsched__stop(struct memsched *ms)
+{
+	if (!ms->started)
+		return;
+	atomic_store(&ms->quit, true);
+	pthread_join(ms->thread, NULL);
+	ms->started = false;
+}
+
+unsigned memsched__snapshot(struct memsched *ms, struct memsched_snap *out, unsigned max,
+			    int *state, uint64_t *free_pages, uint64_t *total_pages)
+{
+	if (!ms->on || !ms->snap)
+		return 0;
+	pthread_mutex_lock(&ms->lock);
+	unsigned n = MIN(ms->n, max);
+	memcpy(out, ms->snap, n * sizeof(*out));
+	*state = atomic_load(&ms->state);
+	*free_pages = ms->free_pages;
+	*total_pages = ms->total_pages;
+	pthread_mutex_unlock(&ms->lock);
+	return n;
+}
+
+/* ---- stats ---- */
+
+void memsched__print_vm_stats(const struct memsched_vm *v, const char *who, FILE *f)
+{
+	if (!v->ms)
+		return;
+#define P(x) fprintf(f, "%s.mem.%s %llu\n", who, #x, (unsigned long long)v->st.x)
+	P(samples); P(sampled_pages); P(sample_touched); P(swap_outs); P(swap_ins);
+	P(swap_write_errors); P(swap_full); P(no_victim); P(blocked_ms); P(reclaim_calls);
+	P(swap_out_ns); P(swap_in_ns);
+#undef P
+	fprintf(f, "%s.mem.active %.4f\n", who, wss__active(&v->est));
+	fprintf(f, "%s.mem.active_fast %.4f\n", who, v->est.fast);
+	fprintf(f, "%s.mem.active_slow %.4f\n", who, v->est.slow);
+	fprintf(f, "%s.mem.swapped %llu\n", who, (unsigned long long)v->vm->pmap.swapped_frames);
+	fprintf(f, "%s.mem.target %llu\n", who, (unsigned long long)atomic_load(&v->target));
+}
+
+void memsched__print_host_stats(struct memsched *ms, FILE *f)
+{
+	if (!ms->on)
+		return;
+	struct swapfile *s = &ms->swap;
+	pthread_mutex_lock(&s->lock);
+	fprintf(f, "host.mem.tau %.2f\n", ms->cfg.tau);
+	fprintf(f, "host.mem.periods %llu\n", (unsigned long long)ms->periods);
+	for (int i = 0; i < 4; i++)
+		fprintf(f, "host.mem.periods_%s %llu\n", alloc__state_name((enum mem_state)i),
+			(unsigned long long)ms->state_periods[i]);
+	fprintf(f, "host.swap.slots %llu\n", (unsigned long long)s->nslots);
+	fprintf(f, "host.swap.used %llu\n", (unsigned long long)s->used);
+	fprintf(f, "host.swap.writes %llu\n", (unsigned long long)s->writes);
+	fprintf(f, "host.swap.reads %llu\n", (unsigned long long)s->reads);
+	fprintf(f, "host.swap.write_errors %llu\n", (unsigned long long)s->write_errors);
+	fprintf(f, "host.swap.read_errors %llu\n", (unsigned long long)s->read_errors);
+	fprintf(f, "host.swap.full %llu\n", (unsigned long long)s->full);
+	fprintf(f, "host.swap.write_ns %llu\n", (unsigned long long)s->write_ns);
+	fprintf(f, "host.swap.read_ns %llu\n", (unsigned long long)s->read_ns);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * Columns follow esxtop's memory panel (MB there, MiB here): MEMSZ, GRANT, SZTGT,
+ * TCHD (estimated active = f * MEMSZ), ACTVS/ACTVF (slow and fast averages), MCTLSZ and
+ * MCTLTGT (balloon), SWCUR and SWTGT (swap), SWR/s and SWW/s (MiB/s), SHRD, ZERO.
+ */
+void memsched__csv_header(FILE *f)
+{
+	fprintf(f, "t_ms,vm,state,MEMSZ,MIN,SHARES,GRANT,SZTGT,TCHD,active,ACTVS,ACTVF,last_sample,"
+		"MCTLSZ,MCTLTGT,SWCUR,SWTGT,SWR_s,SWW_s,SHRD,ZERO,rho,swap_ins,swap_outs,"
+		"swap_write_errors,blocked_ms\n");
+}
+
+void memsched__csv_row(FILE *f, uint64_t t_ms, const char *state, const struct memsched_snap *s)
+{
+	fprintf(f, "%llu,%s,%s,%.2f,%.2f,%llu,%.2f,%.2f,%.2f,%.4f,%.4f,%.4f,%.4f,%.2f,%.2f,%.2f,"
+		"%.2f,%.3f,%.3f,%.2f,%.2f,%.6g,%llu,%llu,%llu,%llu\n",
+		(unsigned long long)t_ms, s->name, state, mib(s->memsz), mib(s->min),
+		(unsigned long long)s->shares, mib(s->granted), mib(s->target),
+		s->active * mib(s->memsz), s->active, s->active_slow, s->active_fast, s->active_last,
+		mib(s->balloon), mib(s->balloon_target), mib(s->swapped), mib(s->swap_target),
+		s->swap_in_rate * PAGE_SIZE / (1 << 20), s->swap_out_rate * PAGE_SIZE / (1 << 20),
+		mib(s->shared), mib(s->zero), isinf(s->rho) ? -1.0 : s->rho,
+		(unsigned long long)s->swap_ins, (unsigned long long)s->swap_outs,
+		(unsigned long long)s->swap_write_errors, (unsigned long long)s->blocked_ms);
+}
