@@ -228,7 +228,7 @@ int memsched__vm_init(struct memsched_vm *v, struct vm *vm, struct memsched *ms,
 	wss__init(&v->est);
 	atomic_store(&v->active_ppm, 1000000);
 	atomic_store(&v->target, vm->pmap.nframes);
-	atomic_store(&v->swap_target, 0);
+	atomic_store(&v->swap_todo, 0);
 	v->rng = ((uint64_t)(vm->cfg.index + 1) * 0xbf58476d1ce4e5b9ULL) | 1;
 	v->last_ns = now_ns();
 	v->period_end_ns = v->last_ns + (uint64_t)ms->cfg.sample_ms * 1000000ULL;
@@ -259,10 +259,12 @@ void memsched__tick(struct memsched_vm *v, struct vcpu *vcpu)
 	v->last_ns = now;
 	if (v->tokens > (double)ms->cfg.swap_rate / 10)
 		v->tokens = (double)ms->cfg.swap_rate / 10;   /* at most 100 ms of backlog */
-	uint64_t swapped = vm->pmap.swapped_frames, st = atomic_load(&v->swap_target);
-	if (st > swapped && v->tokens >= 1) {
-		unsigned n = (unsigned)MIN(MIN(st - swapped, (uint64_t)v->tokens), SWAP_BATCH);
-		v->tokens -= swap_out_batch(v, n);
+	uint64_t todo = atomic_load(&v->swap_todo);
+	if (todo && v->tokens >= 1) {
+		unsigned n = (unsigned)MIN(MIN(todo, (uint64_t)v->tokens), SWAP_BATCH);
+		unsigned done = swap_out_batch(v, n);
+		v->tokens -= done;
+		atomic_store(&v->swap_todo, todo > done && done ? todo - done : 0);
 	}
 	/* Low state: a VM above its target does not run until it is under it (or the
 	 * slice ends: the host may be out of swap too, and a stuck VM helps no one). */
@@ -307,7 +309,7 @@ static void snap_vm(struct memsched *ms, struct vm *vm, struct memsched_snap *s,
 	s->balloon = devices__balloon_actual(vm, &actual) ? 0 : actual;
 	s->balloon_target = v->p_balloon_target;
 	s->swapped = pm->swapped_frames;
-	s->swap_target = atomic_load(&v->swap_target);
+	s->swap_target = pm->swapped_frames + atomic_load(&v->swap_todo);
 	s->shared = pm->shared_frames;
 	s->zero = nzero;
 	uint64_t ins = v->st.swap_ins, outs = v->st.swap_outs;
@@ -385,12 +387,12 @@ static void policy_period(struct memsched *ms, double period_s)
 			continue;
 		bool balloon_ok = set_balloon(vm, &a[i], state);
 		uint64_t excess = a[i].granted > a[i].target ? a[i].granted - a[i].target : 0;
-		uint64_t swapped = vm->pmap.swapped_frames, r = 0;
+		uint64_t r = 0;
 		if (state >= MEM_HARD || (state == MEM_SOFT && !balloon_ok)) {
 			r = MIN(excess, deficit);
 			deficit -= r;
 		}
-		atomic_store(&v->swap_target, swapped + r);
+		atomic_store(&v->swap_todo, r);
 		atomic_store(&v->block, state == MEM_LOW && excess > 0);
 		if (r || state == MEM_LOW)
 			vm__kick(vm);

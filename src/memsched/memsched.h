@@ -70,7 +70,8 @@ struct memsched_vm {
 	struct memsched *ms;        /* NULL: not managed (shade run) */
 	uint64_t min, shares;       /* pages, proportional shares */
 	/* set by the policy thread */
-	_Atomic uint64_t target, swap_target;
+	_Atomic uint64_t target;
+	_Atomic uint64_t swap_todo;   /* pages to swap out now (this period's share of it) */
 	_Atomic bool block;
 	/* published by the vCPU thread */
 	_Atomic uint64_t active_ppm, fast_ppm, slow_ppm, last_ppm;

@@ -6,12 +6,16 @@
  *   balloon        {"vm", "value"}    set the balloon so the guest keeps `value` bytes
  *   query-balloon  {"vm"}             {"actual": bytes the guest keeps}
  *   query-memstats {"vm"}             libvirt's memory-stat tags, KiB (virsh dommemstat)
+ *   query-memsched                    the allocation policy's latest period: the host's
+ *                                     free-memory state, every VM's targets, working set,
+ *                                     balloon and swap (bytes; what `shade top` shows)
  * The server thread never touches a device: it posts a balloon target that the VM's
  * vCPU thread applies (vballoon__poll), and kicks the vCPU. Statistics it reads are
  * plain counters the vCPU thread updates.
  */
 #include <errno.h>
 #include <json-c/json.h>
+#include <math.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +54,64 @@ static struct vm *find_vm(struct control *c, struct json_object *args)
 	return NULL;
 }
 
+static void add_bytes(struct json_object *o, const char *k, uint64_t pages)
+{
+	json_object_object_add(o, k, json_object_new_int64((int64_t)(pages * PAGE_SIZE)));
+}
+
+static void add_double(struct json_object *o, const char *k, double v)
+{
+	json_object_object_add(o, k, json_object_new_double(v));
+}
+
+static struct json_object *query_memsched(struct control *c)
+{
+	static struct memsched_snap s[MEMSCHED_MAX_VMS];   /* only the server thread */
+	int state;
+	uint64_t free_pages, total;
+	if (!c->nvms || !c->vms[0].host->ms.on)
+		return error("memory allocation is off in this host");
+	struct memsched *ms = &c->vms[0].host->ms;
+	unsigned n = memsched__snapshot(ms, s, MEMSCHED_MAX_VMS, &state, &free_pages, &total);
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	json_object_object_add(o, "state", json_object_new_string(alloc__state_name(state)));
+	add_bytes(o, "free", free_pages);
+	add_bytes(o, "total", total);
+	add_double(o, "tau", ms->cfg.tau);
+	json_object_object_add(o, "t_ms", json_object_new_int64((int64_t)ms->t_ms));
+	for (unsigned i = 0; i < n; i++) {
+		struct json_object *v = json_object_new_object();
+		json_object_object_add(v, "name", json_object_new_string(s[i].name));
+		json_object_object_add(v, "running", json_object_new_boolean(s[i].running));
+		add_bytes(v, "memsz", s[i].memsz);
+		add_bytes(v, "min", s[i].min);
+		json_object_object_add(v, "shares", json_object_new_int64((int64_t)s[i].shares));
+		add_bytes(v, "granted", s[i].granted);
+		add_bytes(v, "target", s[i].target);
+		add_double(v, "active", s[i].active);
+		add_double(v, "active_fast", s[i].active_fast);
+		add_double(v, "active_slow", s[i].active_slow);
+		add_double(v, "active_last", s[i].active_last);
+		add_bytes(v, "balloon", s[i].balloon);
+		add_bytes(v, "balloon_target", s[i].balloon_target);
+		add_bytes(v, "swapped", s[i].swapped);
+		add_bytes(v, "swap_target", s[i].swap_target);
+		add_double(v, "swap_in_rate", s[i].swap_in_rate * PAGE_SIZE);
+		add_double(v, "swap_out_rate", s[i].swap_out_rate * PAGE_SIZE);
+		add_bytes(v, "shared", s[i].shared);
+		add_bytes(v, "zero", s[i].zero);
+		json_object_object_add(v, "swap_ins", json_object_new_int64((int64_t)s[i].swap_ins));
+		json_object_object_add(v, "swap_outs", json_object_new_int64((int64_t)s[i].swap_outs));
+		json_object_object_add(v, "swap_write_errors",
+				       json_object_new_int64((int64_t)s[i].swap_write_errors));
+		json_object_object_add(v, "blocked_ms", json_object_new_int64((int64_t)s[i].blocked_ms));
+		add_double(v, "rho", isinf(s[i].rho) ? -1 : s[i].rho);
+		json_object_array_add(a, v);
+	}
+	json_object_object_add(o, "vms", a);
+	return ret(o);
+}
+
 static struct json_object *execute(struct control *c, struct json_object *req)
 {
 	struct json_object *cmd, *args = NULL;
@@ -70,6 +132,8 @@ static struct json_object *execute(struct control *c, struct json_object *req)
 		}
 		return ret(a);
 	}
+	if (!strcmp(name, "query-memsched"))
+		return query_memsched(c);
 	struct vm *vm = find_vm(c, args);
 	if (!vm)
 		return error("no such VM (give \"vm\": NAME; query-vms lists them)");

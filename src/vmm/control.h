@@ -23,5 +23,9 @@ int control__start(struct control *c, const char *path, struct vm *vms, unsigned
 void control__stop(struct control *c);
 /* `shade ctl`: one command, its answer on stdout; 0, or 2/4 on a bad command/failure. */
 int control__client(int argc, char **argv);
+/* One request line to the socket at `path`; its one-line answer in reply. 0 or -errno. */
+int control__request(const char *path, const char *line, char *reply, size_t cap);
+/* `shade top`: the memory panel of a running host, refreshed (see cli_top.c). */
+int cli__top(int argc, char **argv);
 
 #endif

@@ -19,7 +19,7 @@ static const char usage_ctl[] =
 	"usage: shade ctl SOCKET VM balloon SIZE | query-balloon | query-memstats\n"
 	"       shade ctl SOCKET - query-vms\n";
 
-static int request(const char *path, const char *line, char *reply, size_t cap)
+int control__request(const char *path, const char *line, char *reply, size_t cap)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(a.sun_path))
@@ -73,7 +73,7 @@ int control__client(int argc, char **argv)
 	}
 	json_object_object_add(req, "arguments", args);
 	char reply[16384];
-	int r = request(path, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), reply,
+	int r = control__request(path, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), reply,
 			sizeof(reply));
 	json_object_put(req);
 	if (r)

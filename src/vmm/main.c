@@ -32,7 +32,9 @@ static const char usage_top[] =
 	"                         several VMs on one machine-memory pool; see\n"
 	"                         'shade host --help'\n"
 	"  ctl SOCKET VM COMMAND  talk to a running host's control socket (balloon SIZE,\n"
-	"                         query-balloon, query-memstats, query-vms)\n"
+	"                         query-balloon, query-memstats, query-vms, query-memsched)\n"
+	"  top SOCKET [-d S] [-n N] [-b]\n"
+	"                         a running host's memory panel (esxtop-like; -b: CSV)\n"
 	"  help                   this text\n"
 	"\n"
 	"exit status: the guest's debug-exit status ((value << 1) | 1), 0 when the guest\n"
@@ -213,6 +215,8 @@ int main(int argc, char **argv)
 		return cli__host(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "ctl"))
 		return control__client(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "top"))
+		return cli__top(argc - 1, argv + 1);
 	fprintf(stderr, "shade: error: unknown command '%s' (see 'shade --help')\n", argv[1]);
 	return 2;
 }
