@@ -17,6 +17,7 @@
 #include "memsched.h"
 #include "paging.h"
 #include "vcpu.h"
+#include "xorshift.h"
 
 #define SWAP_BATCH 256            /* pages per tick at most (bounded exit latency) */
 #define RECLAIM_BATCH 32          /* pages per reclaim call from an empty-pool touch */
@@ -33,14 +34,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
 }
 
-static uint64_t rnd(struct memsched_vm *v)
-{
-	uint64_t x = v->rng;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return v->rng = x;
-}
+static uint64_t rnd(struct memsched_vm *v) { return xorshift64(&v->rng); }
 
 static uint64_t granted(const struct pmap *pm)
 {

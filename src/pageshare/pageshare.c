@@ -11,6 +11,7 @@
 #include "pageshare.h"
 #include "paging.h"
 #include "vcpu.h"
+#include "xorshift.h"
 
 #define SHARE_BATCH_MAX 512          /* pages per tick at most (bounded exit latency) */
 #define SHARE_IDLE_SLICE_NS 20000000 /* 20 ms: how long an idle vCPU sleeps between scans */
@@ -32,14 +33,7 @@ static bool all_zero(const uint8_t *p)
 
 /* ---- random visiting order ---- */
 
-static uint64_t rnd(struct share_vm *s)
-{
-	uint64_t x = s->rng;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return s->rng = x;
-}
+static uint64_t rnd(struct share_vm *s) { return xorshift64(&s->rng); }
 
 /* A full-period LCG mod 2^k (a = 1 mod 4, c odd), new constants each pass. */
 static void new_pass(struct share_vm *s)

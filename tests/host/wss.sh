@@ -1,0 +1,55 @@
+#!/bin/sh
+# wss.sh SHADE OSDIR: the working-set estimator against known working sets. Three 32 MiB
+# VMs (8192 guest pages each) run memtouch over 3, 16 and 29 MiB (768, 4096 and 7424
+# pages: 9.4, 50 and 90.6 % of the VM) for 45 s, touching every page of it continuously.
+# Sampling is ESX's 100 pages per period, with a 1 s period. While all three are in
+# their touch phase, the mean of each VM's estimated active fraction over 10 periods
+# must be within 0.10 of its working set's share of guest memory (the guest kernel's
+# own activity is part of the error).
+set -u
+shade=$1 os=$2
+if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+	echo "SKIP: /dev/kvm is not available (needs read/write access)"
+	exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fail=1; fi; }
+vm() { echo "--vm $1 --mem 32M --kernel $os/kernel.elf --module $os/initrd.tar --cmdline"; }
+
+timeout 600 "$shade" host --quiet --log-dir "$tmp" --share-rate 0 --alloc-ms 1000 \
+	--wss-ms 1000 --wss-pages 100 --csv "$tmp/ms.csv" --swap-dir "$tmp" \
+	$(vm w10) "-- memtouch 3 time=45" $(vm w50) "-- memtouch 16 time=45" \
+	$(vm w90) "-- memtouch 29 time=45" 2>"$tmp/err" &
+pid=$!
+# wait until every VM has been touching for 12 s (its fill done, the averages settled)
+i=0
+while [ $i -lt 600 ]; do
+	n=0
+	for v in w10 w50 w90; do grep -q "progress t=12s" "$tmp/$v.log" 2>/dev/null && n=$((n + 1)); done
+	[ $n -eq 3 ] && break
+	i=$((i + 1)); sleep 0.5
+done
+check "all three VMs reached 12 s of touching" '[ $n -eq 3 ]'
+sleep 10
+cp "$tmp/ms.csv" "$tmp/snap.csv"
+wait $pid
+status=$?
+check "host status 1: every memtouch checked its pages (got $status)" '[ "$status" -eq 1 ]'
+# the mean of the last 10 rows of each VM, column "active"
+for spec in w10:768 w50:4096 w90:7424; do
+	v=${spec%%:*} pages=${spec#*:}
+	r=$(awk -F, -v vm="$v" -v ws="$pages" '
+		NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		$col["vm"] == vm { a[n++] = $col["active"] }
+		END { if (n < 10) { print "none"; exit }
+		      for (k = n - 10; k < n; k++) s += a[k]; m = s / 10; e = ws / 8192
+		      printf "%.4f %.4f %.4f\n", m, e, m - e }' "$tmp/snap.csv")
+	est=$(echo "$r" | cut -d' ' -f1) exp=$(echo "$r" | cut -d' ' -f2) err=$(echo "$r" | cut -d' ' -f3)
+	echo "# $v: estimated active fraction $est, working set $exp of guest memory, error $err"
+	check "$v: the estimate is within 0.10 of the working set" \
+		'[ "$est" != none ] && awk -v d="$err" "BEGIN { exit !(d <= 0.10 && d >= -0.10) }"'
+done
+[ "$fail" -eq 0 ] || { echo "--- stderr"; grep -v '^sample' "$tmp/err" | tail -20; }
+exit "$fail"
