@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -260,16 +261,15 @@ void memsched__tick(struct memsched_vm *v, struct vcpu *vcpu)
 		v->tokens -= done;
 		atomic_store(&v->swap_todo, todo > done && done ? todo - done : 0);
 	}
-	/* Low state: a VM above its target does not run until it is under it (or the
-	 * slice ends: the host may be out of swap too, and a stuck VM helps no one). */
+	/* Low state: a VM above its target does not run until it is under it, as long as
+	 * swapping makes progress (no swap space or failing writes end the wait: a stuck
+	 * VM helps no one) and at most for a slice. */
 	if (atomic_load(&v->block)) {
 		uint64_t t0 = now_ns();
 		while (atomic_load(&v->block) && !atomic_load(&vm->stop) &&
 		       granted(&vm->pmap) > atomic_load(&v->target) && now_ns() - t0 < BLOCK_SLICE_NS) {
-			if (!swap_out_batch(v, 64)) {
-				struct timespec d = { 0, 5000000 };
-				nanosleep(&d, NULL);
-			}
+			if (!swap_out_batch(v, 64))
+				break;
 		}
 		v->st.blocked_ms += (now_ns() - t0) / 1000000;
 	}
@@ -435,6 +435,13 @@ int memsched__host_init(struct memsched *ms, struct host *h, const struct memsch
 	int r = swapfile__init(&ms->swap, cfg->swap_dir, cfg->swap_bytes);
 	if (r)
 		return r;
+	/* The file is sparse and grows as pages go out; say so now if it cannot grow as far
+	 * as it may have to (writes that fail then keep their pages resident). */
+	struct statvfs fs;
+	if (!fstatvfs(ms->swap.fd, &fs) && (uint64_t)fs.f_bavail * fs.f_frsize < cfg->swap_bytes)
+		fprintf(stderr, "shade: warning: %s has %llu MiB free for a swap file of up to %llu MiB\n",
+			cfg->swap_dir, (unsigned long long)((uint64_t)fs.f_bavail * fs.f_frsize >> 20),
+			(unsigned long long)(cfg->swap_bytes >> 20));
 	if (cfg->csv) {
 		ms->csv = fopen(cfg->csv, "w");
 		if (!ms->csv) {

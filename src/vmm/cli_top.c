@@ -74,8 +74,9 @@ static void panel(struct json_object *ret, const char *path)
 {
 	struct json_object *vms, *st;
 	const char *state = json_object_object_get_ex(ret, "state", &st) ? json_object_get_string(st) : "?";
-	printf("\033[H\033[2Jshade top: %s   t=%.0fs   PMEM %.0f MiB, free %.1f MiB, state %s, "
-	       "tau %.0f%%\n\n", path, num(ret, "t_ms") / 1000, num(ret, "total") / (1 << 20),
+	/* Clear the screen only on a terminal: piped, the panels follow one another. */
+	printf("%sshade top: %s   t=%.0fs   PMEM %.0f MiB, free %.1f MiB, state %s, "
+	       "tau %.0f%%\n\n", isatty(STDOUT_FILENO) ? "\033[H\033[2J" : "\n", path, num(ret, "t_ms") / 1000, num(ret, "total") / (1 << 20),
 	       num(ret, "free") / (1 << 20), state, num(ret, "tau") * 100);
 	printf("%-12s %7s %7s %7s %7s %5s %5s %7s %7s %7s %7s %6s %6s %6s %6s\n", "NAME", "MEMSZ",
 	       "GRANT", "SZTGT", "TCHD", "ACTVS", "ACTVF", "MCTLSZ", "MCTLTGT", "SWCUR", "SWTGT",
