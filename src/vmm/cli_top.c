@@ -123,10 +123,9 @@ int cli__top(int argc, char **argv)
 		default: fputs(usage_top, stderr); return 2;
 		}
 	}
-	if (optind != argc - 1) {
-		fputs(usage_top, stderr);
-		return 2;
-	}
+	if (optind != argc - 1)
+		return cli__die(2, "%s (usage: shade top SOCKET [-d SECONDS] [-n COUNT] [-b])",
+				optind < argc ? "one SOCKET only" : "no SOCKET given");
 	const char *path = argv[optind];
 	char *reply = malloc(REPLY_MAX);
 	if (!reply)

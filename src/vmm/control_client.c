@@ -72,7 +72,7 @@ int control__client(int argc, char **argv)
 		return cli__die(2, "%s takes no argument", cmd);
 	}
 	json_object_object_add(req, "arguments", args);
-	char reply[16384];
+	static char reply[1 << 20];    /* query-memsched of many VMs is long */
 	int r = control__request(path, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), reply,
 			sizeof(reply));
 	json_object_put(req);

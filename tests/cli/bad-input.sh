@@ -43,6 +43,16 @@ expect "host duplicate VM" 2 "two VMs named" -- host --vm a --kernel "$tmp/text"
 expect "host bad --clones" 2 "bad --clones" -- host --vm a --kernel "$tmp/text" --clones 0
 expect "host bad --machine-mem" 2 "bad --machine-mem" -- host --machine-mem 12x --vm a --kernel "$tmp/text"
 expect "host stray argument" 2 "unexpected argument" -- host --vm a --kernel "$tmp/text" extra
+expect "host bad --tau" 2 "bad --tau" -- host --tau 100 --vm a --kernel "$tmp/text"
+expect "host bad --alloc-ms" 2 "bad --alloc-ms" -- host --alloc-ms 5 --vm a --kernel "$tmp/text"
+expect "host bad --wss-pages" 2 "bad --wss-pages" -- host --wss-pages 0 --vm a --kernel "$tmp/text"
+expect "host bad --swap-size" 2 "bad --swap-size" -- host --swap-size 1x --vm a --kernel "$tmp/text"
+expect "host --min above --mem" 2 "larger than --mem" -- host --vm a --kernel "$tmp/text" --mem 64M --min 65M
+expect "host bad --shares" 2 "bad --shares" -- host --vm a --kernel "$tmp/text" --shares -3
+expect "host --min before any --vm" 2 "before any --vm" -- host --min 4M
+expect "top without socket" 2 "no SOCKET given" -- top
+expect "top with no host there" 4 "cannot reach" -- top -n 1 "$tmp/no-such-socket"
+expect "top bad -d" 2 "bad -d" -- top -d 0 "$tmp/no-such-socket"
 
 if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 	echo "# /dev/kvm unavailable: skipping the checks that create a VM"
@@ -59,6 +69,9 @@ expect "unsupported multiboot flags" 2 "unsupported multiboot features" -- run "
 expect "guest RAM too small" 2 "between 2 MiB" -- run --mem 1M "$tmp/text"
 expect "host: one VM's bad image" 2 "b: .*no multiboot header" -- host --log-dir "$tmp/logs" --vm a --kernel "$guests/privileged.elf" --vm b --kernel "$tmp/text"
 expect "host: log directory not creatable" 2 "log directory" -- host --log-dir "$tmp/text/x" --vm a --kernel "$tmp/text"
+expect "host: swap directory missing" 2 "swap file" -- host --log-dir "$tmp/logs" --swap-dir "$tmp/nope" --vm a --kernel "$tmp/text"
+expect "host: admission refuses a --min that does not fit" 2 "admission control: a cannot start: its guaranteed --min" -- host --log-dir "$tmp/logs" --machine-mem 32M --vm a --kernel "$tmp/text" --mem 64M --min 40M
+expect "host: admission refuses what cannot be reclaimed" 2 "admission control: b cannot start: .*plus swap" -- host --log-dir "$tmp/logs" --machine-mem 32M --swap-size 16M --vm a --kernel "$tmp/text" --mem 24M --vm b --kernel "$tmp/text" --mem 24M
 if [ -r "$guests/privileged.elf" ]; then
 	expect "missing module" 2 "module" -- run -M "$tmp/nope" "$guests/privileged.elf"
 	head -c $((3 * 1024 * 1024)) /dev/zero >"$tmp/big-module"

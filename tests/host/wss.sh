@@ -19,7 +19,7 @@ check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fail=1; fi
 vm() { echo "--vm $1 --mem 32M --kernel $os/kernel.elf --module $os/initrd.tar --cmdline"; }
 
 timeout 600 "$shade" host --quiet --log-dir "$tmp" --share-rate 0 --alloc-ms 1000 \
-	--wss-ms 1000 --wss-pages 100 --csv "$tmp/ms.csv" --swap-dir "$tmp" \
+	--wss-ms 1000 --wss-pages 100 --csv "$tmp/ms.csv" --swap-dir "$tmp" --ctl "$tmp/ctl" \
 	$(vm w10) "-- memtouch 3 time=45" $(vm w50) "-- memtouch 16 time=45" \
 	$(vm w90) "-- memtouch 29 time=45" 2>"$tmp/err" &
 pid=$!
@@ -34,6 +34,16 @@ done
 check "all three VMs reached 12 s of touching" '[ $n -eq 3 ]'
 sleep 10
 cp "$tmp/ms.csv" "$tmp/snap.csv"
+# the live views of the same numbers: shade top (batch and panel) and query-memsched
+"$shade" top -b -n 2 -d 0.5 "$tmp/ctl" >"$tmp/top.csv"
+check "shade top -b prints the CSV header and a row per VM per refresh" \
+	'head -1 "$tmp/top.csv" | grep -q "^t_ms,vm,state,MEMSZ,MIN,SHARES,GRANT,SZTGT,TCHD" && [ "$(grep -c ",w[159]0,high," "$tmp/top.csv")" -eq 6 ]'
+"$shade" top -n 1 "$tmp/ctl" >"$tmp/top.txt"
+check "shade top shows the memory panel" \
+	'grep -q "MEMSZ.*GRANT.*SZTGT.*TCHD.*MCTLSZ.*SWCUR" "$tmp/top.txt" && grep -q "^w50 " "$tmp/top.txt"'
+"$shade" ctl "$tmp/ctl" - query-memsched >"$tmp/q.json"
+check "query-memsched answers with the host state and the VMs" \
+	'grep -q "\"state\":\"high\"" "$tmp/q.json" && grep -q "\"name\":\"w90\"" "$tmp/q.json"'
 wait $pid
 status=$?
 check "host status 1: every memtouch checked its pages (got $status)" '[ "$status" -eq 1 ]'
