@@ -81,20 +81,20 @@ static mfn_t alloc_for_touch(struct pmap *pm, int *err)
 	mfn_t f;
 	unsigned waited = 0;
 	while (!mfn_valid(f = pool__alloc(pm->pool))) {
-		if (pm->swap && pm->swap->reclaim(pm->swap_ctx, waited >= 10))
+		if (pm->swap && pm->swap->reclaim(pm->swap_ctx, waited >= 10))   /* ~1 s */
 			continue;
 		if (!pm->stop) {
 			*err = -ENOMEM;
 			return MFN_INVALID;
 		}
-		if (!pm->alloc_waits++)
+		if (!waited && !pm->alloc_waits++)    /* touches that waited, not wait rounds */
 			fprintf(stderr, "shade: %s: machine memory is exhausted; waiting for frames "
 				"to be freed\n", pm->owner ? pm->owner : "vm");
-		int r = pool__wait_ms(pm->pool, pm->stop, 100);
-		if (r == -ETIMEDOUT) {
-			waited++;
+		/* With a swap layer, wake now and then to let it reclaim again. */
+		int r = pool__wait_ms(pm->pool, pm->stop, pm->swap ? 100 : 0);
+		waited++;
+		if (r == -ETIMEDOUT)
 			continue;
-		}
 		if (r) {
 			*err = -ENOMEM;
 			return MFN_INVALID;
