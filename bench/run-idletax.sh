@@ -39,7 +39,9 @@ for tau in 0 75; do
 		split($3, t, "="); sub("s", "", t[2]); if (NR > 1) printf "%.1f,%s,%d\n", (f / 1000) + t[2], tau, $5 - p
 		p = $5 }' >> "$tp"
 	start=$(awk -F, 'NR > 1 && $3 != "high" { print $1; exit }' "$out/idletax-tau$tau.csv")
-	held=$(awk -F, -v a=$ACTIVE 'NR > 1 && $2 == "active" && $7 >= a + 1 { print $1; exit }' "$out/idletax-tau$tau.csv")
+	# the working set is held: ACTIVE MiB granted and no more swapping in (SWR/s)
+	held=$(awk -F, -v a=$ACTIVE 'NR == 1 { for (i = 1; i <= NF; i++) k[$i] = i; next }
+		$k["vm"] == "active" && $k["GRANT"] >= a && $k["SWR_s"] < 0.1 { print $1; exit }' "$out/idletax-tau$tau.csv")
 	rate=$(grep "memtouch: progress t=" "$d/active.log" | tail -11 | awk '{ split($3, t, "="); sub("s", "", t[2])
 		if (NR == 1) { t0 = t[2]; p0 = $5 } t1 = t[2]; p1 = $5 } END { if (t1 > t0) printf "%.0f", (p1 - p0) / (t1 - t0) }')
 	ins=$(awk '$1 == "active.mem.swap_ins" { print $2 }' "$d/err")
@@ -52,6 +54,12 @@ for tau in 0 75; do
 	echo "tau=$tau: $moved; active throughput over the last 10 s: ${rate:-0} pages/s; active swap-ins: ${ins:-0}"
 done
 echo "throughput gain tau=75 over tau=0: $(awk -v a="$rate0" -v b="$rate75" 'BEGIN { if (a > 0) printf "%.1fx", b / a; else print "n/a" }')"
+# one file per run and VM for the plot (t_s GRANT SZTGT): gnuplot breaks lines at rows it skips
+for tau in 0 75; do
+	for v in idle active; do
+		awk -F, -v OFS=, -v vm=$v 'NR > 1 && $2 == vm { print $1 / 1000, $7, $8 }' "$out/idletax-tau$tau.csv" >"$tmp/$tau-$v.dat"
+	done
+done
 if command -v gnuplot >/dev/null 2>&1; then
 	gnuplot <<GP
 set terminal pngcairo size 1000,700 noenhanced
@@ -65,11 +73,10 @@ do for [tau in "0 75"] {
   set y2label "active VM, M pages/s"
   set y2tics
   set ytics nomirror
-  set key left top
-  f = "$out/idletax-tau".tau.".csv"
-  plot f using (strcol(2) eq "idle" ? \$1/1000 : 1/0):7 with lines lw 2 title "idle: granted", \
-       f using (strcol(2) eq "active" ? \$1/1000 : 1/0):7 with lines lw 2 title "active: granted", \
-       f using (strcol(2) eq "idle" ? \$1/1000 : 1/0):8 with lines dt 2 title "idle: target", \
+  set key right center
+  plot "$tmp/".tau."-idle.dat" using 1:2 with lines lw 2 title "idle: granted", \
+       "$tmp/".tau."-active.dat" using 1:2 with lines lw 2 title "active: granted", \
+       "$tmp/".tau."-idle.dat" using 1:3 with lines dt 2 title "idle: target", \
        "$tp" using (\$2 == tau + 0 ? \$1 : 1/0):(\$3/1e6) axes x1y2 with lines title "active: throughput"
 }
 unset multiplot
