@@ -1,7 +1,7 @@
 #!/bin/sh
 # demo.sh: build shade and its bundled guest OS, then run shade's main job: several VMs
 # overcommitted on one pool of machine memory, ESX-style. Four VMs of 64 MiB each
-# (256 MiB of guest RAM) on an 80 MiB host, tau = 75 %:
+# (256 MiB of guest RAM) on a 52 MiB host, tau = 75 %:
 #   web1, web2  fill 24 MiB with identical pages and idle: page sharing merges them;
 #   cache       touches 40 MiB, frees it and idles: the balloon takes it back;
 #   batch       touches 44 MiB over and over: the idle memory tax moves memory to it
@@ -19,7 +19,7 @@ os=build/guest-images/os
 mkdir -p demo-logs
 ctl=demo-logs/ctl.sock
 vm() { echo "--vm $1 --mem 64M --kernel $os/kernel.elf --module $os/initrd.tar --cmdline"; }
-./build/shade host --machine-mem 80M --tau 75 --share-rate 4000 --alloc-ms 500 --wss-ms 2000 \
+./build/shade host --machine-mem 52M --tau 75 --share-rate 4000 --alloc-ms 500 --wss-ms 2000 \
 	--swap-dir demo-logs --csv demo-logs/memsched.csv --ctl $ctl --stats --quiet --log-dir demo-logs \
 	$(vm web1) "-- memtouch 24 fill=same idle time=70; meminfo" \
 	$(vm web2) "-- memtouch 24 fill=same idle time=70; meminfo" \
@@ -28,7 +28,10 @@ vm() { echo "--vm $1 --mem 64M --kernel $os/kernel.elf --module $os/initrd.tar -
 pid=$!
 sleep 3
 ./build/shade top -d 5 $ctl || true
+status=0
 wait $pid || status=$?
 grep -v '^sample' demo-logs/host.err | grep -E '^shade:|\.mem\.(swap_outs|swap_ins|active) |\.share\.shared |balloon\.inflated|^host\.(mem|swap|share)\.' || true
 echo "(time series: demo-logs/memsched.csv; console logs: demo-logs/*.log)"
-exit "${status:-0}"
+# shade host exits with 1 when every guest reported success (see README)
+[ "$status" -eq 1 ] && exit 0
+exit "$status"
