@@ -161,9 +161,7 @@ static void flush(struct memsched_vm *v, struct vcpu *vcpu)
 	if (!v->flush)
 		return;
 	v->flush = false;
-	if (vcpu->v.cr0 & CR0_PG)
-		paging__sync_flush(vcpu);
-	vcpu__queue_flush(vcpu, (uint64_t)-1);
+	paging__flush_unmapped(vcpu);
 }
 
 /* pmap swap ops */
@@ -425,7 +423,8 @@ static void *policy_thread(void *arg)
 
 /* ---- the host ---- */
 
-int memsched__host_init(struct memsched *ms, struct host *h, const struct memsched_config *cfg)
+int memsched__host_init(struct memsched *ms, struct host *h, const struct memsched_config *cfg,
+			char *why, size_t whylen)
 {
 	memset(ms, 0, sizeof(*ms));
 	ms->host = h;
@@ -433,8 +432,11 @@ int memsched__host_init(struct memsched *ms, struct host *h, const struct memsch
 	ms->swap.fd = -1;
 	pthread_mutex_init(&ms->lock, NULL);
 	int r = swapfile__init(&ms->swap, cfg->swap_dir, cfg->swap_bytes);
-	if (r)
+	if (r) {
+		snprintf(why, whylen, "cannot create the swap file in %s: %s", cfg->swap_dir,
+			 strerror(-r));
 		return r;
+	}
 	/* The file is sparse and grows as pages go out; say so now if it cannot grow as far
 	 * as it may have to (writes that fail then keep their pages resident). */
 	struct statvfs fs;
@@ -446,6 +448,7 @@ int memsched__host_init(struct memsched *ms, struct host *h, const struct memsch
 		ms->csv = fopen(cfg->csv, "w");
 		if (!ms->csv) {
 			r = -errno;
+			snprintf(why, whylen, "cannot create the CSV file %s: %s", cfg->csv, strerror(-r));
 			swapfile__exit(&ms->swap);
 			return r;
 		}

@@ -110,8 +110,10 @@ struct memsched {
 	uint64_t t_ms;
 };
 
-/* The host side: the swap file and the config (before any VM). */
-int memsched__host_init(struct memsched *ms, struct host *h, const struct memsched_config *cfg);
+/* The host side: the swap file and the config (before any VM); on failure `why` says
+ * what could not be created. */
+int memsched__host_init(struct memsched *ms, struct host *h, const struct memsched_config *cfg,
+			char *why, size_t whylen);
 void memsched__host_exit(struct memsched *ms);
 /* Admission control: whether VMs with these sizes and mins fit (machine memory plus
  * what reclaiming can free); fills `why` with the reason when they do not. */

@@ -357,9 +357,7 @@ void pageshare__tick(struct share_vm *s, struct vcpu *vcpu)
 	if (s->flush) {
 		/* One flush for the whole batch. */
 		s->flush = false;
-		if (vcpu->v.cr0 & CR0_PG)
-			paging__sync_flush(vcpu);
-		vcpu__queue_flush(vcpu, (uint64_t)-1);
+		paging__flush_unmapped(vcpu);
 	}
 }
 

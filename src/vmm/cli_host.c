@@ -176,9 +176,8 @@ static int parse(int argc, char **argv, struct host_opts *o)
 		case 'C': o->census = true; break;
 		case 'X': o->ctl = optarg; break;
 		case 'R': {
-			char *end;
-			unsigned long n = strtoul(optarg, &end, 10);
-			if (*end || *optarg == '-' || !n || n > 100000000UL)
+			unsigned long n;
+			if (parse_ulong(optarg, 1, 100000000UL, &n))
 				return cli__die(2, "bad --share-total '%s' (pages per second)", optarg);
 			o->share_total = n;
 			break;
@@ -186,17 +185,15 @@ static int parse(int argc, char **argv, struct host_opts *o)
 		case 'S': o->stats = true; break;
 		case 'A': o->audit = true; break;
 		case 'T': {
-			char *end;
-			unsigned long n = strtoul(optarg, &end, 10);
-			if (*end || n < 10 || n > 3600000UL)
+			unsigned long n;
+			if (parse_ulong(optarg, 10, 3600000UL, &n))
 				return cli__die(2, "bad --sample-ms '%s' (10 or more)", optarg);
 			o->sample_ms = (unsigned)n;
 			break;
 		}
 		case 'H': {
-			char *end;
-			unsigned long n = strtoul(optarg, &end, 10);
-			if (*end || *optarg == '-' || n > 10000000UL)
+			unsigned long n;
+			if (parse_ulong(optarg, 0, 10000000UL, &n))
 				return cli__die(2, "bad --share-rate '%s' (pages per second)", optarg);
 			o->share_rate = n;
 			break;
@@ -283,9 +280,8 @@ static int parse(int argc, char **argv, struct host_opts *o)
 			vm->modules[vm->nmodules++] = optarg;
 			break;
 		case 'n': {
-			char *end;
-			unsigned long n = strtoul(optarg, &end, 10);
-			if (*end || n < 1 || n > HOST_MAX_VMS)
+			unsigned long n;
+			if (parse_ulong(optarg, 1, HOST_MAX_VMS, &n))
 				return cli__die(2, "%s: bad --clones '%s' (1 to %d)", vm->name, optarg,
 						HOST_MAX_VMS);
 			o->clones[vm - o->vms] = (unsigned)n;
@@ -482,19 +478,14 @@ int cli__host(int argc, char **argv)
 	if (!o.swap_size_set)
 		for (unsigned i = 0; i < n; i++)
 			o.ms.swap_bytes += cfgs[i].mem_bytes;
-	ret = memsched__host_init(&host.ms, &host, &o.ms);
-	if (ret) {
+	char why[512];
+	if (memsched__host_init(&host.ms, &host, &o.ms, why, sizeof(why))) {
 		host__exit(&host);
-		if (o.ms.csv && ret != -ENOENT)
-			return cli__die(2, "cannot set up memory allocation (swap file in %s, csv %s): %s",
-					o.ms.swap_dir, o.ms.csv, strerror(-ret));
-		return cli__die(2, "cannot create the swap file in %s: %s", o.ms.swap_dir,
-				strerror(-ret));
+		return cli__die(2, "%s", why);
 	}
 	{
 		uint64_t maxp[HOST_MAX_VMS], minp[HOST_MAX_VMS];
 		const char *nm[HOST_MAX_VMS];
-		char why[512];
 		for (unsigned i = 0; i < n; i++) {
 			maxp[i] = cfgs[i].mem_bytes / PAGE_SIZE;
 			minp[i] = cfgs[i].min_bytes / PAGE_SIZE;

@@ -96,6 +96,13 @@ void paging__sync_flush(struct vcpu *vcpu)
 	paging__sync_flush_va(vcpu, (uint64_t)-1);
 }
 
+void paging__flush_unmapped(struct vcpu *vcpu)
+{
+	if (vcpu->v.cr0 & CR0_PG)
+		paging__sync_flush(vcpu);
+	vcpu__queue_flush(vcpu, (uint64_t)-1);
+}
+
 void paging__sync_flush_va(struct vcpu *vcpu, uint64_t va)
 {
 	audit(vcpu, "a shadow operation", false, va);

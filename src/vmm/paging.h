@@ -39,5 +39,8 @@ void paging__sync_flush(struct vcpu *vcpu);
 /* The same after an operation on one address (the audit checks that address's path,
  * and everything every MMU_AUDIT_FULL_EVERY operations); va -1: a full audit. */
 void paging__sync_flush_va(struct vcpu *vcpu, uint64_t va);
+/* After a batch of vm__unmap_gfn calls that revoked present mappings (page sharing,
+ * sampling, swapping): the audit, and one full TLB flush before the guest runs again. */
+void paging__flush_unmapped(struct vcpu *vcpu);
 
 #endif
