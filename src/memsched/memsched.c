@@ -90,6 +90,8 @@ static void sample_period(struct memsched_vm *v)
 
 /* ---- swapping ---- */
 
+/* Victims: private, not a traced table (its mappings carry the write tracking), and not
+ * just touched (the guest is using it). */
 static bool victim_ok(const struct pmap *pm, gfn_t g)
 {
 	const struct pmap_entry *e = &pm->e[g.v];

@@ -74,14 +74,15 @@ bool pmap__recent(const struct pmap *pm, gfn_t g)
 	return false;
 }
 
-/* A frame for a touch: from the pool, else by reclaiming (this VM's own pages, when the
- * swap layer's policy says so), else by waiting for another VM to free one. */
+/* A frame for a touch: from the pool, else (in a page fault) by reclaiming this VM's own
+ * pages when the swap layer's policy says so, else by waiting for another VM or this
+ * VM's next tick to free one. A forced reclaim comes after about a second of waiting. */
 static mfn_t alloc_for_touch(struct pmap *pm, int *err)
 {
 	mfn_t f;
 	unsigned waited = 0;
 	while (!mfn_valid(f = pool__alloc(pm->pool))) {
-		if (pm->swap && pm->swap->reclaim(pm->swap_ctx, waited >= 10))   /* ~1 s */
+		if (pm->in_fault && pm->swap && pm->swap->reclaim(pm->swap_ctx, waited >= 10))
 			continue;
 		if (!pm->stop) {
 			*err = -ENOMEM;
@@ -129,8 +130,8 @@ mfn_t pmap__touch(struct pmap *pm, gfn_t g, int *err)
 	if (!mfn_valid(f))
 		return MFN_INVALID;
 	if (e->state == PPN_SWAPPED) {
-		/* Allocating may have reclaimed; the entry is still SWAPPED (recent pages
-		 * are never victims, and this one was just recorded). */
+		/* Allocating may have reclaimed, but only private pages are victims: the
+		 * entry is still SWAPPED, with its slot. */
 		int r = pm->swap ? pm->swap->swap_in(pm->swap_ctx, g, f, e->mfn) : -EIO;
 		if (r) {
 			pool__free(pm->pool, f);
@@ -155,6 +156,14 @@ mfn_t pmap__touch_write(struct pmap *pm, gfn_t g, int *err)
 		}
 	}
 	return pmap__touch(pm, g, err);
+}
+
+mfn_t pmap__touch_fault(struct pmap *pm, gfn_t g, bool write, int *err)
+{
+	pm->in_fault = true;
+	mfn_t f = write ? pmap__touch_write(pm, g, err) : pmap__touch(pm, g, err);
+	pm->in_fault = false;
+	return f;
 }
 
 void *pmap__host_ptr(struct pmap *pm, gpa_t gpa, size_t len, bool write, int *err)

@@ -26,8 +26,8 @@ enum ppn_state {
 #define PPN_F_PT      0x1   /* a guest page-table (or descriptor-table) page, write-traced */
 #define PPN_F_SAMPLED 0x2   /* in the working-set sample: cleared by the next touch */
 
-/* The last pages touched: an operation in progress may hold host pointers into them, so
- * reclaim never takes them (see pmap__recent). */
+/* The last pages touched, which swapping leaves alone (they are in use: taking one
+ * would only fault it back in). See pmap__recent. */
 #define PMAP_RECENT 16
 
 struct pmap_entry {
@@ -53,8 +53,9 @@ struct pmap_swap_ops {
 	int (*swap_in)(void *ctx, gfn_t g, mfn_t f, uint64_t slot);
 	/* The page no longer needs its slot (balloon, teardown). */
 	void (*release)(void *ctx, uint64_t slot);
-	/* The pool is empty while this VM needs a frame: give back some of the VM's own
-	 * pages if policy allows (`force`: the wait has gone on too long). Frames freed. */
+	/* The pool is empty while this VM's page fault needs a frame (pmap__touch_fault):
+	 * give back some of the VM's own pages if policy allows (`force`: the wait has gone
+	 * on too long). Frames freed. */
 	uint64_t (*reclaim)(void *ctx, bool force);
 };
 
@@ -76,6 +77,7 @@ struct pmap {
 	void *swap_ctx;
 	uint64_t recent[PMAP_RECENT];
 	unsigned recent_next;
+	bool in_fault;               /* inside pmap__touch_fault: own pages may be reclaimed */
 };
 
 int pmap__init(struct pmap *pm, struct pool *pool, uint64_t guest_bytes);
@@ -96,6 +98,15 @@ static inline bool pmap__traced(const struct pmap *pm, gfn_t g)
 mfn_t pmap__touch(struct pmap *pm, gfn_t g, int *err);
 /* The same for a write: a shared frame is first made private (copy-on-write). */
 mfn_t pmap__touch_write(struct pmap *pm, gfn_t g, int *err);
+/*
+ * The touch of a guest page fault being filled (a shadow leaf or a physmap entry). Only
+ * there may an empty pool be met by swapping out some of the VM's own pages: nothing
+ * holds a host pointer into the VM's memory (an emulated instruction or a device may:
+ * unicorn maps pages by pointer, a virtqueue is read in place), and the fault returns
+ * to the guest through a trap's write-back, which carries the TLB flush the revoked
+ * mappings need. Other touches wait for another VM, or the next tick, to free a frame.
+ */
+mfn_t pmap__touch_fault(struct pmap *pm, gfn_t g, bool write, int *err);
 /* The MPN if already backed, else MFN_INVALID; never allocates. */
 mfn_t pmap__lookup(const struct pmap *pm, gfn_t g);
 
