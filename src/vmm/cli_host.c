@@ -399,17 +399,20 @@ static void census(struct host *h, struct vm *vms, unsigned n, uint64_t *pages, 
 	free(hs);
 }
 
+static bool any_running(struct vm *vms, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!atomic_load(&vms[i].stop))
+			return true;
+	return false;
+}
+
 /* The time series of an experiment: one line per period until every VM has stopped. */
 static void sample_until_done(struct host *h, struct vm *vms, unsigned n, unsigned ms, bool cen)
 {
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		bool running = false;
-		for (unsigned i = 0; i < n; i++)
-			running |= !atomic_load(&vms[i].stop);
-		if (!running)
-			return;
+	while (any_running(vms, n)) {
 		struct timespec d = { ms / 1000, (long)(ms % 1000) * 1000000L };
 		nanosleep(&d, NULL);
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -532,14 +535,20 @@ int cli__host(int argc, char **argv)
 			vm__stop(&vms[i], 4, "cannot start the memory scheduler: %s", strerror(-ret));
 	if (o.sample_ms)
 		sample_until_done(&host, vms, n, o.sample_ms, o.census);
-	for (unsigned i = 0; i < n; i++) {
-		int s = vm__wait(&vms[i]);
-		status = s > status ? s : status;
+	while (any_running(vms, n)) {
+		struct timespec d = { 0, 50 * 1000000L };
+		nanosleep(&d, NULL);
 	}
+	/* Everything that kicks a VM's vCPU threads (the control socket, the policy, a
+	 * signal) stops before they are joined: a joined thread must not be signalled. */
 	host_nvms = 0;
 	if (o.ctl)
 		control__stop(&ctl);
 	memsched__stop(&host.ms);
+	for (unsigned i = 0; i < n; i++) {
+		int s = vm__wait(&vms[i]);
+		status = s > status ? s : status;
+	}
 	fflush(stdout);
 	for (unsigned i = 0; i < n; i++)
 		fprintf(stderr, "shade: %s: %s (status %d)\n", vms[i].cfg.name, vms[i].stop_reason,
