@@ -23,6 +23,7 @@
 #include "paging.h"
 
 #define UC_MAX_PAGES 8
+_Static_assert(UC_MAX_PAGES <= PMAP_PINS, "every page of a step is pinned");
 #define UC_REP_MAX 512          /* REP iterations per step: at most 4 KiB of stores */
 
 struct ucctx {
@@ -83,6 +84,9 @@ static bool map_page(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 		c->bad_access = true;
 		return false;
 	}
+	/* Unicorn now holds a pointer into the frame: a later page's touch in this step
+	 * may reclaim, but not this page (UC_MAX_PAGES <= PMAP_PINS). */
+	pmap__pin(&vm->pmap, gpa_to_gfn(gpa));
 	c->mapped[c->nmapped] = page;
 	c->mapped_gpa[c->nmapped++] = gpa.v & PAGE_MASK;
 	return true;
@@ -306,5 +310,6 @@ out:
 	/* Guest frames can move (sharing, ballooning): map afresh each step. */
 	for (unsigned i = 0; i < c->nmapped; i++)
 		uc_mem_unmap(uc, c->mapped[i], PAGE_SIZE);
+	pmap__unpin_all(&vcpu->vm->pmap);
 	return ret;
 }

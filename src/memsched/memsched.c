@@ -95,7 +95,8 @@ static void sample_period(struct memsched_vm *v)
 static bool victim_ok(const struct pmap *pm, gfn_t g)
 {
 	const struct pmap_entry *e = &pm->e[g.v];
-	return e->state == PPN_PRIVATE && !(e->flags & PPN_F_PT) && !pmap__recent(pm, g);
+	return e->state == PPN_PRIVATE && !(e->flags & PPN_F_PT) && !pmap__recent(pm, g) &&
+	       !pmap__pinned(pm, g);
 }
 
 /* Write PPN g to the swap file and free its frame. A write that fails leaves the page

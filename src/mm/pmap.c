@@ -74,15 +74,29 @@ bool pmap__recent(const struct pmap *pm, gfn_t g)
 	return false;
 }
 
-/* A frame for a touch: from the pool, else (in a page fault) by reclaiming this VM's own
- * pages when the swap layer's policy says so, else by waiting for another VM or this
- * VM's next tick to free one. A forced reclaim comes after about a second of waiting. */
-static mfn_t alloc_for_touch(struct pmap *pm, int *err)
+bool pmap__pin(struct pmap *pm, gfn_t g)
+{
+	if (pm->npins == PMAP_PINS)
+		return false;
+	pm->pins[pm->npins++] = g.v;
+	return true;
+}
+
+bool pmap__pinned(const struct pmap *pm, gfn_t g)
+{
+	for (unsigned i = 0; i < pm->npins; i++)
+		if (pm->pins[i] == g.v)
+			return true;
+	return false;
+}
+
+/* A forced reclaim comes after about a second (10 wait rounds) of waiting. */
+mfn_t pmap__alloc_frame(struct pmap *pm, int *err)
 {
 	mfn_t f;
 	unsigned waited = 0;
 	while (!mfn_valid(f = pool__alloc(pm->pool))) {
-		if (pm->in_fault && pm->swap && pm->swap->reclaim(pm->swap_ctx, waited >= 10))
+		if (pm->swap && pm->swap->reclaim(pm->swap_ctx, waited >= 10))
 			continue;
 		if (!pm->stop) {
 			*err = -ENOMEM;
@@ -126,7 +140,7 @@ mfn_t pmap__touch(struct pmap *pm, gfn_t g, int *err)
 	pm->recent[pm->recent_next++ % PMAP_RECENT] = g.v;
 	if (e->state == PPN_PRIVATE || e->state == PPN_SHARED)
 		return MFN(e->mfn);
-	mfn_t f = alloc_for_touch(pm, err);
+	mfn_t f = pmap__alloc_frame(pm, err);
 	if (!mfn_valid(f))
 		return MFN_INVALID;
 	if (e->state == PPN_SWAPPED) {
@@ -156,14 +170,6 @@ mfn_t pmap__touch_write(struct pmap *pm, gfn_t g, int *err)
 		}
 	}
 	return pmap__touch(pm, g, err);
-}
-
-mfn_t pmap__touch_fault(struct pmap *pm, gfn_t g, bool write, int *err)
-{
-	pm->in_fault = true;
-	mfn_t f = write ? pmap__touch_write(pm, g, err) : pmap__touch(pm, g, err);
-	pm->in_fault = false;
-	return f;
 }
 
 void *pmap__host_ptr(struct pmap *pm, gpa_t gpa, size_t len, bool write, int *err)

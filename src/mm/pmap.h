@@ -29,6 +29,9 @@ enum ppn_state {
 /* The last pages touched, which swapping leaves alone (they are in use: taking one
  * would only fault it back in). See pmap__recent. */
 #define PMAP_RECENT 16
+/* Pages a caller holds host pointers into across further touches (unicorn maps the
+ * pages of one emulated step by pointer): swapping leaves them alone too. */
+#define PMAP_PINS 8
 
 struct pmap_entry {
 	uint64_t mfn;        /* PRIVATE, SHARED: the MPN; SWAPPED: the swap slot */
@@ -53,9 +56,10 @@ struct pmap_swap_ops {
 	int (*swap_in)(void *ctx, gfn_t g, mfn_t f, uint64_t slot);
 	/* The page no longer needs its slot (balloon, teardown). */
 	void (*release)(void *ctx, uint64_t slot);
-	/* The pool is empty while this VM's page fault needs a frame (pmap__touch_fault):
-	 * give back some of the VM's own pages if policy allows (`force`: the wait has gone
-	 * on too long). Frames freed. */
+	/* The pool is empty while this VM's touch needs a frame: give back some of the
+	 * VM's own pages if policy allows (`force`: the wait has gone on too long), never
+	 * a recent or pinned one, and queue the TLB flush the revoked mappings need.
+	 * Frames freed. */
 	uint64_t (*reclaim)(void *ctx, bool force);
 };
 
@@ -77,7 +81,8 @@ struct pmap {
 	void *swap_ctx;
 	uint64_t recent[PMAP_RECENT];
 	unsigned recent_next;
-	bool in_fault;               /* inside pmap__touch_fault: own pages may be reclaimed */
+	uint64_t pins[PMAP_PINS];
+	unsigned npins;
 };
 
 int pmap__init(struct pmap *pm, struct pool *pool, uint64_t guest_bytes);
@@ -99,14 +104,17 @@ mfn_t pmap__touch(struct pmap *pm, gfn_t g, int *err);
 /* The same for a write: a shared frame is first made private (copy-on-write). */
 mfn_t pmap__touch_write(struct pmap *pm, gfn_t g, int *err);
 /*
- * The touch of a guest page fault being filled (a shadow leaf or a physmap entry). Only
- * there may an empty pool be met by swapping out some of the VM's own pages: nothing
- * holds a host pointer into the VM's memory (an emulated instruction or a device may:
- * unicorn maps pages by pointer, a virtqueue is read in place), and the fault returns
- * to the guest through a trap's write-back, which carries the TLB flush the revoked
- * mappings need. Other touches wait for another VM, or the next tick, to free a frame.
+ * A free machine frame for this VM: from the pool, else by swapping out some of the
+ * VM's own pages (the swap layer's reclaim op: only when the VM is above its target,
+ * or after about a second of waiting), else by waiting for another VM to free one.
+ * Only on the VM's own vCPU thread (or before it runs): a reclaim edits the VM's
+ * mappings. Callers that hold host pointers into guest pages across it pin them
+ * (pmap__pin); the revoked mappings' TLB flush is queued on the vCPU, and every way
+ * back into the guest carries a queued flush (a trap's write-back, or an I/O exit's
+ * exit__handle). MFN_INVALID with *err = -ENOMEM if the VM is stopping, or if it has
+ * no stop flag to wait on.
  */
-mfn_t pmap__touch_fault(struct pmap *pm, gfn_t g, bool write, int *err);
+mfn_t pmap__alloc_frame(struct pmap *pm, int *err);
 /* The MPN if already backed, else MFN_INVALID; never allocates. */
 mfn_t pmap__lookup(const struct pmap *pm, gfn_t g);
 
@@ -115,6 +123,10 @@ mfn_t pmap__lookup(const struct pmap *pm, gfn_t g);
 void pmap__drop(struct pmap *pm, gfn_t g, enum ppn_state state);
 /* Whether g is among the last PMAP_RECENT pages touched. */
 bool pmap__recent(const struct pmap *pm, gfn_t g);
+/* Keep g resident until pmap__unpin_all (false: PMAP_PINS pages already pinned). */
+bool pmap__pin(struct pmap *pm, gfn_t g);
+static inline void pmap__unpin_all(struct pmap *pm) { pm->npins = 0; }
+bool pmap__pinned(const struct pmap *pm, gfn_t g);
 
 /* Host pointer to guest-physical bytes [gpa, gpa+len) within one page, backing it (and
  * breaking sharing first when the caller will write). */

@@ -181,15 +181,6 @@ out:
 
 /* ---- copy-on-write and teardown (pmap ops) ---- */
 
-static mfn_t alloc_frame(struct pmap *pm)
-{
-	mfn_t f;
-	while (!mfn_valid(f = pool__alloc(pm->pool)))
-		if (!pm->stop || pool__wait(pm->pool, pm->stop))
-			return MFN_INVALID;
-	return f;
-}
-
 static int cow_op(void *ctx, gfn_t g)
 {
 	struct share_vm *s = ctx;
@@ -210,10 +201,11 @@ static int cow_op(void *ctx, gfn_t g)
 	}
 	pthread_mutex_unlock(&t->lock);
 	if (!mfn_valid(mine)) {
-		/* Allocate (perhaps waiting for memory) before changing anything. */
-		mine = alloc_frame(pm);
+		/* Allocate (perhaps reclaiming or waiting) before changing anything. */
+		int err = 0;
+		mine = pmap__alloc_frame(pm, &err);
 		if (!mfn_valid(mine))
-			return -ENOMEM;
+			return err;
 		pthread_mutex_lock(&t->lock);
 		if (old.v == t->zero_mfn.v) {
 			t->zero_refs--;          /* a fresh frame is already zero */

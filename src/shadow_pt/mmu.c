@@ -513,7 +513,8 @@ next:
 	gfn_t g = gpa_to_gfn(w->gpa);
 	int err = 0;
 	/* A write to a shared frame gets its private copy here (pageshare's cow op). */
-	mfn_t f = pmap__touch_fault(m->pmap, g, access & PFERR_W, &err);
+	mfn_t f = (access & PFERR_W) ? pmap__touch_write(m->pmap, g, &err)
+					 : pmap__touch(m->pmap, g, &err);
 	if (!mfn_valid(f))
 		return err;
 	unsigned i = pt_index(va, 1);

@@ -33,7 +33,7 @@ void physmap__exit(struct vm *vm)
 int physmap__fill(struct vm *vm, gfn_t g, bool write)
 {
 	int err = 0;
-	mfn_t f = pmap__touch_fault(&vm->pmap, g, write, &err);
+	mfn_t f = write ? pmap__touch_write(&vm->pmap, g, &err) : pmap__touch(&vm->pmap, g, &err);
 	if (!mfn_valid(f))
 		return err;
 	uint64_t *pte = ptab__pte(&vm->physmap, gfn_to_gpa(g).v, true);

@@ -345,8 +345,15 @@ void exit__handle(struct vcpu *vcpu)
 		if (run->io.port == MON_PORT && (run->s.regs.sregs.cs.selector & 3) == 0 &&
 		    run->io.direction == KVM_EXIT_IO_OUT && run->io.size == 1) {
 			handle_trap(vcpu, *((uint8_t *)run + run->io.data_offset));
-		} else
+		} else {
 			handle_io(vcpu);
+			/* A device's touch may have reclaimed pages (pmap__alloc_frame): no
+			 * trap write-back follows to carry the queued flush. */
+			if (vcpu->flush_pending) {
+				vcpu->flush_pending = false;
+				vcpu__flush_now(vcpu);
+			}
+		}
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
 		handle_internal_error(vcpu);

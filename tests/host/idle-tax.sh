@@ -60,6 +60,11 @@ diff0=${s0% *} n0=${s0#* }
 echo "# tau=0: granted differs by $diff0 of the VMs' total on average over $n0 periods of contention"
 check "tau=0: memory stays split by shares (within 15 %)" \
 	'[ "$n0" -ge 10 ] && awk -v d="$diff0" "BEGIN { exit !(d <= 0.15) }"'
+# memtouch prints a progress line every second it runs: a VM stuck waiting for memory
+# (two VMs once deadlocked in the low state, each waiting for the other) prints none
+np0=$(grep -c "memtouch: progress t=" "$tmp/tau0/active.log")
+check "tau=0: the thrashing active VM kept running ($np0 of 50 progress lines, at least 40)" \
+	'[ "$np0" -ge 40 ]'
 sw0=$(awk '$1 == "active.mem.swap_ins" { print $2 }' "$tmp/tau0/err")
 check "tau=0: the active VM swaps (${sw0:-?} swap-ins)" '[ "${sw0:-0}" -gt 1000 ]'
 

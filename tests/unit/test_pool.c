@@ -1,8 +1,9 @@
 /*
  * test_pool.c: the machine-memory pool: frames come back zeroed, a freed frame's memory
  * really goes back to the host (the memfd's allocated blocks shrink), and a VM that
- * finds the pool empty waits until a frame is freed (or its VM is stopped) instead of
- * overcommitting.
+ * finds the pool empty first asks the swap layer to reclaim (on any touch, forced after
+ * about a second of waiting), then waits until a frame is freed (or its VM is stopped)
+ * instead of overcommitting; pinned pages are reported as pinned until unpinned.
  */
 #include <check.h>
 
@@ -121,6 +122,92 @@ START_TEST(without_a_stop_flag_an_empty_pool_fails_at_once)
 }
 END_TEST
 
+/* A stand-in swap layer: its reclaim "swaps out" by freeing one frame the test holds. */
+struct fake_swap {
+	mfn_t *held;
+	unsigned next;         /* the next held frame to free */
+	bool only_forced;      /* give nothing unless forced */
+	unsigned calls, forced;
+};
+
+static uint64_t fake_reclaim(void *ctx, bool force)
+{
+	struct fake_swap *fs = ctx;
+	fs->calls++;
+	fs->forced += force;
+	if (fs->only_forced && !force)
+		return 0;
+	pool__free(&pool, fs->held[fs->next++]);
+	return 1;
+}
+
+static const struct pmap_swap_ops fake_ops = { NULL, NULL, fake_reclaim };
+
+/* Any touch, not only a page fault's: two VMs in the low state once deadlocked because
+ * an interrupt delivery (an emulator touch of a swapped IDT page) could only wait. */
+START_TEST(an_empty_pool_asks_the_swap_layer_to_reclaim_on_any_touch)
+{
+	static atomic_bool stop;
+	struct pmap pm;
+	struct fake_swap fs = { 0 };
+	mfn_t held[64];
+	int err = 0;
+	ck_assert_int_eq(pmap__init(&pm, &pool, 16 * PAGE_SIZE), 0);
+	pm.stop = &stop;
+	pm.swap = &fake_ops;
+	pm.swap_ctx = &fs;
+	exhaust(held);
+	fs.held = held;
+	mfn_t f = pmap__touch(&pm, GFN(5), &err);
+	ck_assert(mfn_valid(f));
+	ck_assert_uint_eq(f.v, held[0].v);
+	ck_assert_uint_eq(fs.calls, 1);
+	ck_assert_uint_eq(fs.forced, 0);
+	ck_assert_uint_eq(pm.alloc_waits, 0);         /* reclaimed at once, no waiting */
+	mfn_t c = pmap__alloc_frame(&pm, &err);       /* a copy-on-write break's frame */
+	ck_assert(mfn_valid(c));
+	ck_assert_uint_eq(fs.calls, 2);
+	pool__free(&pool, c);
+	pmap__exit(&pm);
+}
+END_TEST
+
+START_TEST(a_reclaim_that_gives_nothing_is_forced_after_about_a_second)
+{
+	static atomic_bool stop;
+	struct pmap pm;
+	struct fake_swap fs = { .only_forced = true };
+	mfn_t held[64];
+	int err = 0;
+	ck_assert_int_eq(pmap__init(&pm, &pool, 16 * PAGE_SIZE), 0);
+	pm.stop = &stop;
+	pm.swap = &fake_ops;
+	pm.swap_ctx = &fs;
+	exhaust(held);
+	fs.held = held;
+	ck_assert(mfn_valid(pmap__touch(&pm, GFN(1), &err)));
+	ck_assert_uint_eq(fs.forced, 1);
+	ck_assert_uint_eq(fs.calls, 11);              /* 10 rounds of 100 ms, then forced */
+	ck_assert_uint_eq(pm.alloc_waits, 1);
+	pmap__exit(&pm);
+}
+END_TEST
+
+START_TEST(pins_hold_until_unpinned)
+{
+	struct pmap pm;
+	ck_assert_int_eq(pmap__init(&pm, &pool, 16 * PAGE_SIZE), 0);
+	for (unsigned i = 0; i < PMAP_PINS; i++)
+		ck_assert(pmap__pin(&pm, GFN(i + 1)));
+	ck_assert(!pmap__pin(&pm, GFN(0)));           /* full: the caller is told */
+	ck_assert(pmap__pinned(&pm, GFN(PMAP_PINS)));
+	ck_assert(!pmap__pinned(&pm, GFN(0)));
+	pmap__unpin_all(&pm);
+	ck_assert(!pmap__pinned(&pm, GFN(1)));
+	pmap__exit(&pm);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pool");
@@ -130,6 +217,9 @@ int main(void)
 	tcase_add_test(tc, an_empty_pool_makes_the_vm_wait_for_a_free_frame);
 	tcase_add_test(tc, a_stopped_vm_stops_waiting);
 	tcase_add_test(tc, without_a_stop_flag_an_empty_pool_fails_at_once);
+	tcase_add_test(tc, an_empty_pool_asks_the_swap_layer_to_reclaim_on_any_touch);
+	tcase_add_test(tc, a_reclaim_that_gives_nothing_is_forced_after_about_a_second);
+	tcase_add_test(tc, pins_hold_until_unpinned);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
