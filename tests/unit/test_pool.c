@@ -143,21 +143,27 @@ static uint64_t fake_reclaim(void *ctx, bool force)
 
 static const struct pmap_swap_ops fake_ops = { NULL, NULL, fake_reclaim };
 
+/* A waiting VM's pmap with the fake swap layer, on an exhausted pool. */
+static void with_fake_swap(struct pmap *pm, struct fake_swap *fs, mfn_t *held)
+{
+	static atomic_bool stop;
+	ck_assert_int_eq(pmap__init(pm, &pool, 16 * PAGE_SIZE), 0);
+	pm->stop = &stop;
+	pm->swap = &fake_ops;
+	pm->swap_ctx = fs;
+	exhaust(held);
+	fs->held = held;
+}
+
 /* Any touch, not only a page fault's: two VMs in the low state once deadlocked because
  * an interrupt delivery (an emulator touch of a swapped IDT page) could only wait. */
 START_TEST(an_empty_pool_asks_the_swap_layer_to_reclaim_on_any_touch)
 {
-	static atomic_bool stop;
 	struct pmap pm;
 	struct fake_swap fs = { 0 };
 	mfn_t held[64];
 	int err = 0;
-	ck_assert_int_eq(pmap__init(&pm, &pool, 16 * PAGE_SIZE), 0);
-	pm.stop = &stop;
-	pm.swap = &fake_ops;
-	pm.swap_ctx = &fs;
-	exhaust(held);
-	fs.held = held;
+	with_fake_swap(&pm, &fs, held);
 	mfn_t f = pmap__touch(&pm, GFN(5), &err);
 	ck_assert(mfn_valid(f));
 	ck_assert_uint_eq(f.v, held[0].v);
@@ -174,17 +180,11 @@ END_TEST
 
 START_TEST(a_reclaim_that_gives_nothing_is_forced_after_about_a_second)
 {
-	static atomic_bool stop;
 	struct pmap pm;
 	struct fake_swap fs = { .only_forced = true };
 	mfn_t held[64];
 	int err = 0;
-	ck_assert_int_eq(pmap__init(&pm, &pool, 16 * PAGE_SIZE), 0);
-	pm.stop = &stop;
-	pm.swap = &fake_ops;
-	pm.swap_ctx = &fs;
-	exhaust(held);
-	fs.held = held;
+	with_fake_swap(&pm, &fs, held);
 	ck_assert(mfn_valid(pmap__touch(&pm, GFN(1), &err)));
 	ck_assert_uint_eq(fs.forced, 1);
 	ck_assert_uint_eq(fs.calls, 11);              /* 10 rounds of 100 ms, then forced */
