@@ -219,8 +219,8 @@ int memsched__vm_init(struct memsched_vm *v, struct vm *vm, struct memsched *ms,
 	if (!ms || !ms->on)
 		return 0;
 	v->ms = ms;
-	v->min = MIN(min, vm->pmap.nframes);
-	v->shares = shares;
+	atomic_store(&v->min, MIN(min, vm->pmap.nframes));
+	atomic_store(&v->shares, shares);
 	wss__init(&v->est);
 	atomic_store(&v->active_ppm, 1000000);
 	atomic_store(&v->target, vm->pmap.nframes);
@@ -280,7 +280,7 @@ void memsched__tick(struct memsched_vm *v, struct vcpu *vcpu)
 /* ---- the policy ---- */
 
 static void snap_vm(struct memsched *ms, struct vm *vm, struct memsched_snap *s,
-		    const struct alloc_vm *a, double period_s)
+		    const struct alloc_vm *a, double tau, double period_s)
 {
 	struct memsched_vm *v = &vm->ms;
 	struct pmap *pm = &vm->pmap;
@@ -292,8 +292,8 @@ static void snap_vm(struct memsched *ms, struct vm *vm, struct memsched_snap *s,
 	snprintf(s->name, sizeof(s->name), "%s", vm->cfg.name);
 	s->running = !atomic_load(&vm->stop);
 	s->memsz = pm->nframes;
-	s->min = v->min;
-	s->shares = v->shares;
+	s->min = a->min;
+	s->shares = a->shares;
 	s->granted = a->granted;
 	s->target = a->target;
 	s->active = (double)atomic_load(&v->active_ppm) / 1e6;
@@ -316,7 +316,8 @@ static void snap_vm(struct memsched *ms, struct vm *vm, struct memsched_snap *s,
 	s->swap_outs = outs;
 	s->swap_write_errors = v->st.swap_write_errors;
 	s->blocked_ms = v->st.blocked_ms;
-	s->rho = alloc__rho(v->shares, a->granted, s->active, ms->cfg.tau);
+	s->tau = tau;
+	s->rho = alloc__rho(a->shares, a->granted, s->active, tau);
 	s->balloon_stalled = v->p_stall >= STALL_PERIODS;
 }
 
@@ -355,8 +356,8 @@ static void policy_period(struct memsched *ms, double period_s)
 	for (unsigned i = 0; i < n; i++) {
 		struct vm *vm = &ms->vms[i];
 		uint64_t g = granted(&vm->pmap);
-		a[i] = (struct alloc_vm){ .min = vm->ms.min, .max = vm->pmap.nframes,
-					  .shares = vm->ms.shares, .granted = g,
+		a[i] = (struct alloc_vm){ .min = atomic_load(&vm->ms.min), .max = vm->pmap.nframes,
+					  .shares = atomic_load(&vm->ms.shares), .granted = g,
 					  .active = (double)atomic_load(&vm->ms.active_ppm) / 1e6 };
 		if (atomic_load(&vm->stop))
 			a[i].min = a[i].max = g;     /* nothing runs there to reclaim from */
@@ -366,10 +367,11 @@ static void policy_period(struct memsched *ms, double period_s)
 	 * free memory the high state keeps in reserve. */
 	uint64_t reserve = alloc__threshold(MEM_HIGH, total);
 	uint64_t avail = free_pages + sum > reserve ? free_pages + sum - reserve : 0;
-	alloc__targets(a, n, avail, ms->cfg.tau);
+	double tau = atomic_load(&ms->tau);
+	alloc__targets(a, n, avail, tau);
 	enum mem_state state = alloc__state(free_pages, total);
 	atomic_store(&ms->state, (int)state);
-	alloc__reclaim_order(a, n, ms->cfg.tau, order);
+	alloc__reclaim_order(a, n, tau, order);
 
 	/* Swap covers what free memory lacks of the high state, lowest rho first. */
 	uint64_t deficit = reserve > free_pages ? reserve - free_pages : 0;
@@ -396,7 +398,7 @@ static void policy_period(struct memsched *ms, double period_s)
 	uint64_t t_ms = (now_ns() - ms->t0_ns) / 1000000;
 	pthread_mutex_lock(&ms->lock);
 	for (unsigned i = 0; i < n; i++)
-		snap_vm(ms, &ms->vms[i], &ms->snap[i], &a[i], period_s);
+		snap_vm(ms, &ms->vms[i], &ms->snap[i], &a[i], tau, period_s);
 	ms->periods++;
 	ms->state_periods[state]++;
 	ms->free_pages = free_pages;
@@ -432,6 +434,7 @@ int memsched__host_init(struct memsched *ms, struct host *h, const struct memsch
 	memset(ms, 0, sizeof(*ms));
 	ms->host = h;
 	ms->cfg = *cfg;
+	atomic_store(&ms->tau, cfg->tau);
 	ms->swap.fd = -1;
 	pthread_mutex_init(&ms->lock, NULL);
 	int r = swapfile__init(&ms->swap, cfg->swap_dir, cfg->swap_bytes);
@@ -505,6 +508,55 @@ bool memsched__admit(const struct memsched *ms, uint64_t pool_pages, const uint6
 	return true;
 }
 
+int memsched__set_tau(struct memsched *ms, double tau, char *why, size_t whylen)
+{
+	if (!ms->on) {
+		snprintf(why, whylen, "memory allocation is off in this host");
+		return -EINVAL;
+	}
+	if (!(tau >= 0 && tau <= 0.99)) {
+		snprintf(why, whylen, "tau must be between 0 and 0.99 (the idle tax rate)");
+		return -EINVAL;
+	}
+	atomic_store(&ms->tau, tau);
+	return 0;
+}
+
+int memsched__set_alloc(struct memsched *ms, struct memsched_vm *v, uint64_t shares,
+			uint64_t min, char *why, size_t whylen)
+{
+	if (!ms->on || !v->ms) {
+		snprintf(why, whylen, "memory allocation is off in this host");
+		return -EINVAL;
+	}
+	if (shares == 0) {
+		snprintf(why, whylen, "shares must be at least 1");
+		return -EINVAL;
+	}
+	if (min != UINT64_MAX) {
+		if (min > v->vm->pmap.nframes) {
+			snprintf(why, whylen, "min %.0f MiB is more than the VM's %.0f MiB", mib(min),
+				 mib(v->vm->pmap.nframes));
+			return -EINVAL;
+		}
+		/* Admission control's first rule, with this VM's new min. */
+		uint64_t total = ms->host->pool.nframes, need = alloc__threshold(MEM_HIGH, total);
+		for (unsigned i = 0; i < ms->n; i++)
+			need += (&ms->vms[i].ms == v ? min : atomic_load(&ms->vms[i].ms.min)) +
+				VM_OVERHEAD_PAGES;
+		if (need > total) {
+			snprintf(why, whylen, "min %.0f MiB does not fit: the VMs' guaranteed mins with "
+				 "overhead and the free reserve would be %.0f MiB, more than the %.0f MiB "
+				 "of machine memory", mib(min), mib(need), mib(total));
+			return -EINVAL;
+		}
+		atomic_store(&v->min, min);
+	}
+	if (shares != UINT64_MAX)
+		atomic_store(&v->shares, shares);
+	return 0;
+}
+
 int memsched__start(struct memsched *ms, struct vm *vms, unsigned n)
 {
 	if (!ms->on)
@@ -572,7 +624,7 @@ void memsched__print_host_stats(struct memsched *ms, FILE *f)
 		return;
 	struct swapfile *s = &ms->swap;
 	pthread_mutex_lock(&s->lock);
-	fprintf(f, "host.mem.tau %.2f\n", ms->cfg.tau);
+	fprintf(f, "host.mem.tau %.2f\n", atomic_load(&ms->tau));
 	fprintf(f, "host.mem.periods %llu\n", (unsigned long long)ms->periods);
 	for (int i = 0; i < 4; i++)
 		fprintf(f, "host.mem.periods_%s %llu\n", alloc__state_name((enum mem_state)i),
@@ -598,13 +650,13 @@ void memsched__csv_header(FILE *f)
 {
 	fprintf(f, "t_ms,vm,state,MEMSZ,MIN,SHARES,GRANT,SZTGT,TCHD,active,ACTVS,ACTVF,last_sample,"
 		"MCTLSZ,MCTLTGT,SWCUR,SWTGT,SWR_s,SWW_s,SHRD,ZERO,rho,swap_ins,swap_outs,"
-		"swap_write_errors,blocked_ms\n");
+		"swap_write_errors,blocked_ms,tau\n");
 }
 
 void memsched__csv_row(FILE *f, uint64_t t_ms, const char *state, const struct memsched_snap *s)
 {
 	fprintf(f, "%llu,%s,%s,%.2f,%.2f,%llu,%.2f,%.2f,%.2f,%.4f,%.4f,%.4f,%.4f,%.2f,%.2f,%.2f,"
-		"%.2f,%.3f,%.3f,%.2f,%.2f,%.6g,%llu,%llu,%llu,%llu\n",
+		"%.2f,%.3f,%.3f,%.2f,%.2f,%.6g,%llu,%llu,%llu,%llu,%.2f\n",
 		(unsigned long long)t_ms, s->name, state, mib(s->memsz), mib(s->min),
 		(unsigned long long)s->shares, mib(s->granted), mib(s->target),
 		s->active * mib(s->memsz), s->active, s->active_slow, s->active_fast, s->active_last,
@@ -612,5 +664,5 @@ void memsched__csv_row(FILE *f, uint64_t t_ms, const char *state, const struct m
 		s->swap_in_rate * PAGE_SIZE / (1 << 20), s->swap_out_rate * PAGE_SIZE / (1 << 20),
 		mib(s->shared), mib(s->zero), isinf(s->rho) ? -1.0 : s->rho,
 		(unsigned long long)s->swap_ins, (unsigned long long)s->swap_outs,
-		(unsigned long long)s->swap_write_errors, (unsigned long long)s->blocked_ms);
+		(unsigned long long)s->swap_write_errors, (unsigned long long)s->blocked_ms, s->tau);
 }

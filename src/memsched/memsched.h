@@ -55,6 +55,7 @@ struct memsched_snap {
 	double swap_in_rate, swap_out_rate;       /* pages per second over the period */
 	uint64_t swap_ins, swap_outs, swap_write_errors, blocked_ms;
 	double rho;
+	double tau;                 /* the host's idle tax rate in that period */
 	bool balloon_stalled;
 };
 
@@ -68,7 +69,7 @@ struct memsched_vm_stats {
 struct memsched_vm {
 	struct vm *vm;
 	struct memsched *ms;        /* NULL: not managed (shade run) */
-	uint64_t min, shares;       /* pages, proportional shares */
+	_Atomic uint64_t min, shares;   /* pages, proportional shares (memsched__set_alloc) */
 	/* set by the policy thread */
 	_Atomic uint64_t target;
 	_Atomic uint64_t swap_todo;   /* pages to swap out now (this period's share of it) */
@@ -92,7 +93,8 @@ struct memsched_vm {
 
 struct memsched {
 	struct host *host;
-	struct memsched_config cfg;
+	struct memsched_config cfg;  /* as started; tau below is the live rate */
+	_Atomic double tau;
 	bool on;
 	struct swapfile swap;
 	struct vm *vms;
@@ -120,6 +122,15 @@ void memsched__host_exit(struct memsched *ms);
 bool memsched__admit(const struct memsched *ms, uint64_t pool_pages, const uint64_t *max,
 		     const uint64_t *min, unsigned n, const char *const *names, char *why,
 		     size_t whylen);
+/*
+ * Run-time changes (the control socket), taking effect from the next period: the idle
+ * tax rate (0 <= tau <= 0.99), and a VM's shares (> 0) and min (pages, at most its
+ * size; UINT64_MAX keeps either). A new min must pass admission control with the other
+ * VMs' mins. 0, or -EINVAL with `why` filled.
+ */
+int memsched__set_tau(struct memsched *ms, double tau, char *why, size_t whylen);
+int memsched__set_alloc(struct memsched *ms, struct memsched_vm *v, uint64_t shares,
+			uint64_t min, char *why, size_t whylen);
 /* Start and stop the policy thread over the host's VMs. */
 int memsched__start(struct memsched *ms, struct vm *vms, unsigned n);
 void memsched__stop(struct memsched *ms);

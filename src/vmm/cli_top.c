@@ -160,6 +160,7 @@ int cli__top(int argc, char **argv)
 				for (size_t i = 0; i < json_object_array_length(vms); i++) {
 					struct memsched_snap s;
 					to_snap(json_object_array_get_idx(vms, i), &s);
+					s.tau = num(ret, "tau");
 					memsched__csv_row(stdout, (uint64_t)num(ret, "t_ms"), state, &s);
 				}
 			fflush(stdout);

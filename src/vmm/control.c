@@ -9,6 +9,10 @@
  *   query-memsched                    the allocation policy's latest period: the host's
  *                                     free-memory state, every VM's targets, working set,
  *                                     balloon and swap (bytes; what `shade top` shows)
+ *   set-tau        {"value"}          the idle memory tax rate, 0 to 0.99
+ *   set-alloc      {"vm", "shares", "min"}
+ *                                     a VM's shares and/or guaranteed min (bytes); both
+ *                                     take effect from the policy's next period
  * The server thread never touches a device: it posts a balloon target that the VM's
  * vCPU thread applies (vballoon__poll), and kicks the vCPU. Statistics it reads are
  * plain counters the vCPU thread updates.
@@ -77,7 +81,7 @@ static struct json_object *query_memsched(struct control *c)
 	json_object_object_add(o, "state", json_object_new_string(alloc__state_name(state)));
 	add_bytes(o, "free", free_pages);
 	add_bytes(o, "total", total);
-	add_double(o, "tau", ms->cfg.tau);
+	add_double(o, "tau", atomic_load(&ms->tau));
 	json_object_object_add(o, "t_ms", json_object_new_int64((int64_t)ms->t_ms));
 	for (unsigned i = 0; i < n; i++) {
 		struct json_object *v = json_object_new_object();
@@ -112,6 +116,48 @@ static struct json_object *query_memsched(struct control *c)
 	return ret(o);
 }
 
+/* An optional non-negative integer argument: 1 if present (in *out), 0 if absent, -1 if
+ * present but not one. */
+static int opt_uint(struct json_object *args, const char *key, uint64_t *out)
+{
+	struct json_object *v;
+	if (!args || !json_object_object_get_ex(args, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+		return -1;
+	*out = (uint64_t)json_object_get_int64(v);
+	return 1;
+}
+
+static struct json_object *set_tau(struct control *c, struct json_object *args)
+{
+	struct json_object *v;
+	char why[256];
+	if (!args || !json_object_object_get_ex(args, "value", &v) ||
+	    !(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
+		return error("set-tau needs \"value\": the idle tax rate, 0 to 0.99");
+	if (!c->nvms || memsched__set_tau(&c->vms[0].host->ms, json_object_get_double(v), why,
+					   sizeof(why)))
+		return error(c->nvms ? why : "no VMs");
+	return ret(NULL);
+}
+
+static struct json_object *set_alloc(struct vm *vm, struct json_object *args)
+{
+	uint64_t shares = UINT64_MAX, min = UINT64_MAX;
+	char why[256];
+	int hs = opt_uint(args, "shares", &shares), hm = opt_uint(args, "min", &min);
+	if (hs < 0 || hm < 0 || (!hs && !hm))
+		return error("set-alloc needs \"shares\" (a positive integer) and/or \"min\" "
+			     "(bytes, a multiple of 4096)");
+	if (hm && min % PAGE_SIZE)
+		return error("min must be a multiple of 4096 bytes");
+	if (memsched__set_alloc(&vm->host->ms, &vm->ms, shares, hm ? min / PAGE_SIZE : UINT64_MAX,
+				why, sizeof(why)))
+		return error(why);
+	return ret(NULL);
+}
+
 static struct json_object *execute(struct control *c, struct json_object *req)
 {
 	struct json_object *cmd, *args = NULL;
@@ -134,6 +180,8 @@ static struct json_object *execute(struct control *c, struct json_object *req)
 	}
 	if (!strcmp(name, "query-memsched"))
 		return query_memsched(c);
+	if (!strcmp(name, "set-tau"))
+		return set_tau(c, args);
 	struct vm *vm = find_vm(c, args);
 	if (!vm)
 		return error("no such VM (give \"vm\": NAME; query-vms lists them)");
@@ -148,6 +196,8 @@ static struct json_object *execute(struct control *c, struct json_object *req)
 			return error("this VM has no balloon device");
 		return ret(NULL);
 	}
+	if (!strcmp(name, "set-alloc"))
+		return set_alloc(vm, args);
 	if (!strcmp(name, "query-balloon")) {
 		uint32_t actual;
 		if (devices__balloon_actual(vm, &actual))

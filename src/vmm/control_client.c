@@ -1,12 +1,16 @@
 /*
  * control_client.c: `shade ctl SOCKET VM COMMAND [ARG]`, one request to a running
  * `shade host --ctl SOCKET` (control.c). COMMAND is balloon SIZE (what the guest
- * keeps, as `virsh setmem`), query-balloon, query-memstats (printed like
- * `virsh dommemstat`: "tag value" lines, KiB) or query-vms (VM is then ignored).
+ * keeps, as `virsh setmem`), shares N, min SIZE (the VM's allocation, from the
+ * policy's next period), query-balloon, query-memstats (printed like `virsh
+ * dommemstat`: "tag value" lines, KiB), or, for the host (VM is then ignored),
+ * query-vms, query-memsched or tau PCT (the idle tax rate, as `shade host --tau`).
  */
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -16,8 +20,9 @@
 #include "control.h"
 
 static const char usage_ctl[] =
-	"usage: shade ctl SOCKET VM balloon SIZE | query-balloon | query-memstats\n"
-	"       shade ctl SOCKET - query-vms\n";
+	"usage: shade ctl SOCKET VM balloon SIZE | shares N | min SIZE | query-balloon |\n"
+	"                           query-memstats\n"
+	"       shade ctl SOCKET - query-vms | query-memsched | tau PCT\n";
 
 int control__request(const char *path, const char *line, char *reply, size_t cap)
 {
@@ -55,22 +60,43 @@ int control__client(int argc, char **argv)
 		return argc < 4 ? 2 : 0;
 	}
 	const char *path = argv[1], *vm = argv[2], *cmd = argv[3];
+	/* The commands with an argument, and the protocol's name for each. */
+	static const struct { const char *cmd, *execute, *key, *what; } with_arg[] = {
+		{ "balloon", "balloon", "value", "a size, e.g. 'balloon 256M'" },
+		{ "shares", "set-alloc", "shares", "a positive integer, e.g. 'shares 2000'" },
+		{ "min", "set-alloc", "min", "a size, e.g. 'min 64M'" },
+		{ "tau", "set-tau", "value", "a percentage, 0 to 99, e.g. 'tau 50'" },
+	};
+	const char *execute = cmd;
 	struct json_object *req = json_object_new_object(), *args = json_object_new_object();
-	json_object_object_add(req, "execute", json_object_new_string(cmd));
 	json_object_object_add(args, "vm", json_object_new_string(vm));
-	if (!strcmp(cmd, "balloon")) {
-		uint64_t keep;
-		if (argc != 5 || cli__parse_size(argv[4], &keep)) {
+	unsigned k;
+	for (k = 0; k < sizeof(with_arg) / sizeof(with_arg[0]) && strcmp(cmd, with_arg[k].cmd); k++)
+		;
+	if (k < sizeof(with_arg) / sizeof(with_arg[0])) {
+		uint64_t v;
+		char *end;
+		const char *a = argc == 5 ? argv[4] : "";
+		bool ok = argc == 5;
+		if (!strcmp(cmd, "balloon") || !strcmp(cmd, "min"))
+			ok = ok && !cli__parse_size(a, &v);
+		else
+			ok = ok && a[0] >= '0' && a[0] <= '9' &&
+			     (v = strtoull(a, &end, 10), !*end) && (strcmp(cmd, "tau") || v <= 99);
+		if (!ok) {
 			json_object_put(req);
 			json_object_put(args);
-			return cli__die(2, "balloon needs a size, e.g. 'balloon 256M'");
+			return cli__die(2, "%s needs %s", cmd, with_arg[k].what);
 		}
-		json_object_object_add(args, "value", json_object_new_int64((int64_t)keep));
+		execute = with_arg[k].execute;
+		json_object_object_add(args, with_arg[k].key, !strcmp(cmd, "tau")
+			? json_object_new_double((double)v / 100.0) : json_object_new_int64((int64_t)v));
 	} else if (argc != 4) {
 		json_object_put(req);
 		json_object_put(args);
 		return cli__die(2, "%s takes no argument", cmd);
 	}
+	json_object_object_add(req, "execute", json_object_new_string(execute));
 	json_object_object_add(req, "arguments", args);
 	static char reply[1 << 20];    /* query-memsched of many VMs is long */
 	int r = control__request(path, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), reply,

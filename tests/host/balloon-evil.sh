@@ -6,16 +6,12 @@
 # GDT page), the two bad PFNs counted, and no page taken from the guest.
 set -u
 shade=$1 guests=$2
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	echo "SKIP: /dev/kvm is not available (needs read/write access)"
-	exit 77
-fi
+. "$(dirname "$0")/lib.sh"
+need_kvm
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 timeout 120 "$shade" run --stats "$guests/balloon-evil.elf" </dev/null >"$out" 2>&1
 status=$?
-fail=0
-check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fail=1; fi; }
 v() { awk -v k="$1" '$1 == k { print $2 }' "$out"; }
 check "status 1: the guest's checks passed (got $status)" '[ "$status" -eq 1 ]'
 check "six device errors ($(v vm0.balloon.device_errors))" '[ "$(v vm0.balloon.device_errors)" = 6 ]'

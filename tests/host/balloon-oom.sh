@@ -7,18 +7,14 @@
 # pages deflated.
 set -u
 shade=$1 os=$2
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	echo "SKIP: /dev/kvm is not available (needs read/write access)"
-	exit 77
-fi
+. "$(dirname "$0")/lib.sh"
+need_kvm
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 timeout 400 "$shade" run --stats --mem 64M --balloon 32M --module "$os/initrd.tar" \
 	--cmdline "-- balloon wait 8192 120; verify 48 passes=1; meminfo; balloon" \
 	"$os/kernel.elf" </dev/null >"$out" 2>&1
 status=$?
-fail=0
-check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fail=1; fi; }
 v() { awk -v k="$1" '$1 == k { print $2 }' "$out"; }
 check "status 1: the runner's script passed (got $status)" '[ "$status" -eq 1 ]'
 check "the balloon first reached 8192 pages" 'grep -q "^balloon: target 8192 pages, actual 8192 pages" "$out"'

@@ -8,15 +8,9 @@
 # query-memstats must answer with the guest's numbers.
 set -u
 shade=$1 os=$2
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	echo "SKIP: /dev/kvm is not available (needs read/write access)"
-	exit 77
-fi
-tmp=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-fail=0
-check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fail=1; fi; }
+. "$(dirname "$0")/lib.sh"
+need_kvm
+make_tmp
 ctl() { "$shade" ctl "$tmp/ctl" b "$@"; }
 # wait_for PATTERN SECONDS: until the VM's log has a line matching PATTERN
 wait_for() {

@@ -13,14 +13,9 @@
 # both VMs: no corruption. The swap file is gone after each run.
 set -u
 shade=$1 os=$2
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	echo "SKIP: /dev/kvm is not available (needs read/write access)"
-	exit 77
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fail=1; fi; }
+. "$(dirname "$0")/lib.sh"
+need_kvm
+make_tmp
 vm() { echo "--vm $1 --mem 48M --kernel $os/kernel.elf --module $os/initrd.tar --cmdline"; }
 # col FILE VM COLUMN: that column of the VM's rows, one per line
 col() { awk -F, -v vm="$2" -v c="$3" 'NR == 1 { for (i = 1; i <= NF; i++) k[$i] = i; next }

@@ -6,19 +6,14 @@
 # under its prefix, and the host's status must be 1 (every guest wrote 0 to port 0xf4).
 set -u
 shade=$1 guests=$2
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	echo "SKIP: /dev/kvm is not available (needs read/write access)"
-	exit 77
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+need_kvm
+make_tmp
 # 4 x 128 MiB of guest RAM on a 96 MiB pool.
 timeout 300 "$shade" host --machine-mem 96M --log-dir "$tmp" --audit --stats \
 	--vm lm --kernel "$guests/paging-edit-64.elf" --clones 2 \
 	--vm pg --kernel "$guests/paging-edit-32.elf" --clones 2 >"$tmp/out" 2>"$tmp/err"
 status=$?
-fail=0
-check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fail=1; fi; }
 check "host exit status 1 (got $status)" '[ "$status" -eq 1 ]'
 for vm in lm1 lm2 pg1 pg2; do
 	check "$vm: its log ends with a clean report" \

@@ -8,12 +8,9 @@
 # its runner script.
 set -u
 shade=$1 os=$2
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	echo "SKIP: /dev/kvm is not available (needs read/write access)"
-	exit 77
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+need_kvm
+make_tmp
 run() {
 	mkdir -p "$tmp/$1"
 	timeout 300 "$shade" host --quiet --census --sample-ms 1000 --share-rate "$1" \
@@ -21,8 +18,6 @@ run() {
 		--module "$os/initrd.tar" --cmdline "-- sleep 8000" 2>"$tmp/$1.err"
 	echo $?
 }
-fail=0
-check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fail=1; fi; }
 col() { awk -v r="$2" -v f="$3" '$1 == r { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == f) print kv[2] } }' "$1"; }
 peak() { awk -v f="$2" '$1 == "sample" { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 	if (v["pages_sharing"] + 0 > best) { best = v["pages_sharing"] + 0; val = v[f] } } END { print val }' "$1"; }

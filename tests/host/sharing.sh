@@ -18,12 +18,9 @@
 #     no write reached a shared frame, and every VM broke sharing on write (cow_breaks).
 set -u
 shade=$1 guests=$2
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	echo "SKIP: /dev/kvm is not available (needs read/write access)"
-	exit 77
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+need_kvm
+make_tmp
 g=$guests/share-idle.elf
 run() { # RATE -> $tmp/RATE.err, logs in $tmp/RATE/
 	mkdir -p "$tmp/$1"
@@ -37,8 +34,6 @@ run() { # RATE -> $tmp/RATE.err, logs in $tmp/RATE/
 		--log-dir "$tmp/$rate" "$@" 2>"$tmp/$rate.err"
 	echo $?
 }
-fail=0
-check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fail=1; fi; }
 field() { awk -v f="$2" '$1 == "sample" { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == f) print kv[2] } }' "$1"; }
 
 s0=$(run 0)

@@ -11,15 +11,9 @@
 # verify still passes.
 set -u
 shade=$1 os=$2
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	echo "SKIP: /dev/kvm is not available (needs read/write access)"
-	exit 77
-fi
-tmp=$(mktemp -d)
-mnt=
-trap '[ -n "$mnt" ] && umount "$mnt"; rm -rf "$tmp"' EXIT
-fail=0
-check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fail=1; fi; }
+. "$(dirname "$0")/lib.sh"
+need_kvm
+make_tmp
 stat_of() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
 
 run() {

@@ -8,14 +8,9 @@
 # own activity is part of the error).
 set -u
 shade=$1 os=$2
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	echo "SKIP: /dev/kvm is not available (needs read/write access)"
-	exit 77
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fail=1; fi; }
+. "$(dirname "$0")/lib.sh"
+need_kvm
+make_tmp
 vm() { echo "--vm $1 --mem 32M --kernel $os/kernel.elf --module $os/initrd.tar --cmdline"; }
 
 timeout 600 "$shade" host --quiet --log-dir "$tmp" --share-rate 0 --alloc-ms 1000 \
