@@ -8,7 +8,8 @@
 # Output: bench/results/idletax-tau{0,75}.csv (the memsched time series),
 # idletax-throughput.csv (t_s,tau,pages_per_s), idletax.png, and a summary: the time
 # from the first reclaim to the active VM holding its working set, and the throughput
-# of the last 10 s in each run.
+# of the last 10 s in each run. CLOCK=run samples working sets by the VMs' run time
+# (shade host --wss-clock run; the files are then named idletax-run-*).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -17,16 +18,18 @@ os=$build/guest-images/os
 out=$here/results
 mkdir -p "$out"
 POOL=${POOL:-64} VMMEM=${VMMEM:-48} IDLE=${IDLE:-32} ACTIVE=${ACTIVE:-36} SECS=${SECS:-80}
+CLOCK=${CLOCK:-wall}
+case $CLOCK in wall) sfx= ;; run) sfx=-run ;; *) echo "run-idletax: CLOCK is wall or run" >&2; exit 2 ;; esac
 [ -x "$shade" ] && [ -r "$os/kernel.elf" ] || { echo "run-idletax: build first" >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-tp=$out/idletax-throughput.csv
+tp=$out/idletax$sfx-throughput.csv
 echo "t_s,tau,pages_per_s" > "$tp"
 for tau in 0 75; do
 	d=$tmp/$tau
 	mkdir -p "$d"
 	"$shade" host --quiet --log-dir "$d" --share-rate 0 --machine-mem ${POOL}M --tau $tau \
-		--alloc-ms 500 --wss-ms 1000 --csv "$out/idletax-tau$tau.csv" --swap-dir "$d" --stats \
+		--alloc-ms 500 --wss-ms 1000 --wss-clock $CLOCK --csv "$out/idletax$sfx-tau$tau.csv" --swap-dir "$d" --stats \
 		--vm idle --mem ${VMMEM}M --kernel "$os/kernel.elf" --module "$os/initrd.tar" \
 		--cmdline "-- memtouch $IDLE fill=seed:1 idle time=$((SECS + 20))" \
 		--vm active --mem ${VMMEM}M --kernel "$os/kernel.elf" --module "$os/initrd.tar" \
@@ -38,10 +41,10 @@ for tau in 0 75; do
 	grep "memtouch: progress t=" "$d/active.log" | awk -v tau=$tau -v f="${fill_ms:-0}" '{
 		split($3, t, "="); sub("s", "", t[2]); if (NR > 1) printf "%.1f,%s,%d\n", (f / 1000) + t[2], tau, $5 - p
 		p = $5 }' >> "$tp"
-	start=$(awk -F, 'NR > 1 && $3 != "high" { print $1; exit }' "$out/idletax-tau$tau.csv")
+	start=$(awk -F, 'NR > 1 && $3 != "high" { print $1; exit }' "$out/idletax$sfx-tau$tau.csv")
 	# the working set is held: ACTIVE MiB granted and no more swapping in (SWR/s)
 	held=$(awk -F, -v a=$ACTIVE 'NR == 1 { for (i = 1; i <= NF; i++) k[$i] = i; next }
-		$k["vm"] == "active" && $k["GRANT"] >= a && $k["SWR_s"] < 0.1 { print $1; exit }' "$out/idletax-tau$tau.csv")
+		$k["vm"] == "active" && $k["GRANT"] >= a && $k["SWR_s"] < 0.1 { print $1; exit }' "$out/idletax$sfx-tau$tau.csv")
 	rate=$(grep "memtouch: progress t=" "$d/active.log" | tail -11 | awk '{ split($3, t, "="); sub("s", "", t[2])
 		if (NR == 1) { t0 = t[2]; p0 = $5 } t1 = t[2]; p1 = $5 } END { if (t1 > t0) printf "%.0f", (p1 - p0) / (t1 - t0) }')
 	ins=$(awk '$1 == "active.mem.swap_ins" { print $2 }' "$d/err")
@@ -57,15 +60,15 @@ echo "throughput gain tau=75 over tau=0: $(awk -v a="$rate0" -v b="$rate75" 'BEG
 # one file per run and VM for the plot (t_s GRANT SZTGT): gnuplot breaks lines at rows it skips
 for tau in 0 75; do
 	for v in idle active; do
-		awk -F, -v OFS=, -v vm=$v 'NR > 1 && $2 == vm { print $1 / 1000, $7, $8 }' "$out/idletax-tau$tau.csv" >"$tmp/$tau-$v.dat"
+		awk -F, -v OFS=, -v vm=$v 'NR > 1 && $2 == vm { print $1 / 1000, $7, $8 }' "$out/idletax$sfx-tau$tau.csv" >"$tmp/$tau-$v.dat"
 	done
 done
 if command -v gnuplot >/dev/null 2>&1; then
 	gnuplot <<GP
 set terminal pngcairo size 1000,700 noenhanced
-set output "$out/idletax.png"
+set output "$out/idletax$sfx.png"
 set datafile separator ","
-set multiplot layout 2,1 title "shade: idle memory tax (two ${VMMEM} MiB VMs, ${POOL} MiB host; idle holds ${IDLE} MiB, active touches ${ACTIVE} MiB)"
+set multiplot layout 2,1 title "shade: idle memory tax (two ${VMMEM} MiB VMs, ${POOL} MiB host; idle holds ${IDLE} MiB, active touches ${ACTIVE} MiB; ${CLOCK}-clock sampling)"
 do for [tau in "0 75"] {
   set title "tau = ".tau." %"
   set xlabel "seconds"
@@ -81,6 +84,6 @@ do for [tau in "0 75"] {
 }
 unset multiplot
 GP
-	echo "plot: $out/idletax.png"
+	echo "plot: $out/idletax$sfx.png"
 fi
-echo "(CSV: $out/idletax-tau0.csv $out/idletax-tau75.csv $tp)"
+echo "(CSV: $out/idletax$sfx-tau0.csv $out/idletax$sfx-tau75.csv $tp)"

@@ -226,12 +226,29 @@ int memsched__vm_init(struct memsched_vm *v, struct vm *vm, struct memsched *ms,
 	atomic_store(&v->target, vm->pmap.nframes);
 	atomic_store(&v->swap_todo, 0);
 	v->rng = ((uint64_t)(vm->cfg.index + 1) * 0xbf58476d1ce4e5b9ULL) | 1;
-	v->last_ns = now_ns();
-	v->period_end_ns = v->last_ns + (uint64_t)ms->cfg.sample_ms * 1000000ULL;
+	v->last_ns = v->start_ns = now_ns();
+	v->period_end_ns = (ms->cfg.run_clock ? 0 : v->last_ns) + (uint64_t)ms->cfg.sample_ms * 1000000ULL;
 	v->p_balloon_target = vm->cfg.balloon_target / PAGE_SIZE;
 	vm->pmap.swap = &swap_ops;
 	vm->pmap.swap_ctx = v;
 	return 0;
+}
+
+void memsched__halted(struct memsched_vm *v, bool halted)
+{
+	uint64_t now = now_ns();
+	if (halted && !v->halt_since) {
+		v->halt_since = now;
+	} else if (!halted && v->halt_since) {
+		v->halted_ns += now - v->halt_since;
+		v->halt_since = 0;
+	}
+}
+
+uint64_t memsched__run_ns(const struct memsched_vm *v)
+{
+	uint64_t now = now_ns(), halted = v->halted_ns + (v->halt_since ? now - v->halt_since : 0);
+	return now - v->start_ns - halted;
 }
 
 uint64_t memsched__idle_slice(const struct memsched_vm *v)
@@ -245,10 +262,10 @@ void memsched__tick(struct memsched_vm *v, struct vcpu *vcpu)
 	if (!ms)
 		return;
 	struct vm *vm = v->vm;
-	uint64_t now = now_ns();
-	if (now >= v->period_end_ns) {
+	uint64_t now = now_ns(), clock = ms->cfg.run_clock ? memsched__run_ns(v) : now;
+	if (clock >= v->period_end_ns) {
 		sample_period(v);
-		v->period_end_ns = now + (uint64_t)ms->cfg.sample_ms * 1000000ULL;
+		v->period_end_ns = clock + (uint64_t)ms->cfg.sample_ms * 1000000ULL;
 	}
 	/* Toward the swap target, at the swap rate. */
 	v->tokens += (double)(now - v->last_ns) * (double)ms->cfg.swap_rate / 1e9;
@@ -611,6 +628,7 @@ void memsched__print_vm_stats(const struct memsched_vm *v, const char *who, FILE
 	P(swap_write_errors); P(swap_full); P(no_victim); P(blocked_ms); P(reclaim_calls);
 	P(swap_out_ns); P(swap_in_ns);
 #undef P
+	fprintf(f, "%s.mem.run_ms %llu\n", who, (unsigned long long)(memsched__run_ns(v) / 1000000));
 	fprintf(f, "%s.mem.active %.4f\n", who, wss__active(&v->est));
 	fprintf(f, "%s.mem.active_fast %.4f\n", who, v->est.fast);
 	fprintf(f, "%s.mem.active_slow %.4f\n", who, v->est.slow);

@@ -57,6 +57,8 @@ static const char usage_host[] =
 	"      --alloc-ms N     allocation period: targets, balloon and swap (default 1000)\n"
 	"      --wss-ms N       working-set sampling period (default 30000, as ESX)\n"
 	"      --wss-pages N    pages per working-set sample (default 100, as ESX)\n"
+	"      --wss-clock C    what a sampling period counts: wall (default) or run, the\n"
+	"                       VM's run time as in ESX (time halted does not count)\n"
 	"      --swap-dir DIR   where the host swap file goes (default $TMPDIR or /var/tmp);\n"
 	"                       it is removed at exit\n"
 	"      --swap-size SIZE its capacity (default: the sum of guest memory)\n"
@@ -152,6 +154,7 @@ static int parse(int argc, char **argv, struct host_opts *o)
 		{ "swap-size", required_argument, 0, 1006 },
 		{ "swap-rate", required_argument, 0, 1007 },
 		{ "csv", required_argument, 0, 1008 },
+		{ "wss-clock", required_argument, 0, 1009 },
 		{ "no-balloon", no_argument, 0, 1101 },
 		{ "min", required_argument, 0, 1102 },
 		{ "shares", required_argument, 0, 1103 },
@@ -250,6 +253,11 @@ static int parse(int argc, char **argv, struct host_opts *o)
 			break;
 		}
 		case 1008: o->ms.csv = optarg; break;
+		case 1009:
+			if (strcmp(optarg, "wall") && strcmp(optarg, "run"))
+				return cli__die(2, "bad --wss-clock '%s' (wall or run)", optarg);
+			o->ms.run_clock = !strcmp(optarg, "run");
+			break;
 		case 1101: vm->no_balloon = true; break;
 		case 1102:
 			if (cli__parse_size(optarg, &vm->min_bytes) || vm->min_bytes % PAGE_SIZE)

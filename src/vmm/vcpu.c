@@ -399,6 +399,7 @@ void vcpu__halt(struct vcpu *vcpu, bool guest_if)
 		vm__stop(vm, 0, "guest halted with interrupts disabled");
 		return;
 	}
+	memsched__halted(&vm->ms, true);
 	while (!atomic_load(&vm->stop)) {
 		devices__poll(vm);
 		if (devices__irq_pending(vm))
@@ -407,6 +408,7 @@ void vcpu__halt(struct vcpu *vcpu, bool guest_if)
 		memsched__tick(&vm->ms, vcpu);
 		vcpu__wait(vcpu);
 	}
+	memsched__halted(&vm->ms, false);
 	vcpu->stats.halt_wakeups++;
 }
 

@@ -46,6 +46,11 @@ expect "host stray argument" 2 "unexpected argument" -- host --vm a --kernel "$t
 expect "host bad --tau" 2 "bad --tau" -- host --tau 100 --vm a --kernel "$tmp/text"
 expect "host bad --alloc-ms" 2 "bad --alloc-ms" -- host --alloc-ms 5 --vm a --kernel "$tmp/text"
 expect "host bad --wss-pages" 2 "bad --wss-pages" -- host --wss-pages 0 --vm a --kernel "$tmp/text"
+expect "host bad --wss-clock" 2 "bad --wss-clock" -- host --wss-clock cpu --vm a --kernel "$tmp/text"
+expect "ctl shares without a number" 2 "shares needs" -- ctl "$tmp/no-such-socket" a shares
+expect "ctl bad tau" 2 "tau needs" -- ctl "$tmp/no-such-socket" - tau 1e3
+expect "ctl min bad size" 2 "min needs" -- ctl "$tmp/no-such-socket" a min 12x
+expect "ctl with no host there" 4 "cannot talk" -- ctl "$tmp/no-such-socket" a shares 10
 expect "host bad --swap-size" 2 "bad --swap-size" -- host --swap-size 1x --vm a --kernel "$tmp/text"
 expect "host --min above --mem" 2 "larger than --mem" -- host --vm a --kernel "$tmp/text" --mem 64M --min 65M
 expect "host bad --shares" 2 "bad --shares" -- host --vm a --kernel "$tmp/text" --shares -3
