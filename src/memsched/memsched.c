@@ -177,7 +177,9 @@ static int swap_in_op(void *ctx, gfn_t g, mfn_t f, uint64_t slot)
 	if (r) {
 		/* The slot keeps the data; the guest must not run on without it. */
 		vm__stop(v->vm, 4, "cannot read guest page %#llx back from swap slot %llu: %s",
-			 (unsigned long long)g.v, (unsigned long long)slot, strerror(-r));
+			 (unsigned long long)g.v, (unsigned long long)slot,
+			 r == -EBADMSG ? "the swap file does not hold what was written there "
+					 "(changed behind shade's back)" : strerror(-r));
 		return -EIO;
 	}
 	swapfile__free(&v->ms->swap, slot);
@@ -653,6 +655,7 @@ void memsched__print_host_stats(struct memsched *ms, FILE *f)
 	fprintf(f, "host.swap.reads %llu\n", (unsigned long long)s->reads);
 	fprintf(f, "host.swap.write_errors %llu\n", (unsigned long long)s->write_errors);
 	fprintf(f, "host.swap.read_errors %llu\n", (unsigned long long)s->read_errors);
+	fprintf(f, "host.swap.bad_checksums %llu\n", (unsigned long long)s->bad_sums);
 	fprintf(f, "host.swap.full %llu\n", (unsigned long long)s->full);
 	fprintf(f, "host.swap.write_ns %llu\n", (unsigned long long)s->write_ns);
 	fprintf(f, "host.swap.read_ns %llu\n", (unsigned long long)s->read_ns);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "swapfile.h"
 
@@ -37,7 +38,8 @@ int swapfile__init(struct swapfile *s, const char *dir, uint64_t bytes)
 	}
 	fcntl(s->fd, F_SETFD, FD_CLOEXEC);
 	s->bitmap = calloc((s->nslots + 63) / 64, sizeof(uint64_t));
-	if (!s->bitmap) {
+	s->sum = calloc(s->nslots, sizeof(uint64_t));
+	if (!s->bitmap || !s->sum) {
 		swapfile__exit(s);
 		return -ENOMEM;
 	}
@@ -54,7 +56,8 @@ void swapfile__exit(struct swapfile *s)
 	s->fd = -1;
 	s->path[0] = 0;
 	free(s->bitmap);
-	s->bitmap = NULL;
+	free(s->sum);
+	s->bitmap = s->sum = NULL;
 }
 
 uint64_t swapfile__alloc(struct swapfile *s)
@@ -100,15 +103,21 @@ static int transfer(struct swapfile *s, uint64_t slot, void *page, bool write)
 	ssize_t n = write ? pwrite(s->fd, page, SLOT_SIZE, (off_t)(slot * SLOT_SIZE))
 			  : pread(s->fd, page, SLOT_SIZE, (off_t)(slot * SLOT_SIZE));
 	int err = n < 0 ? -errno : n != (ssize_t)SLOT_SIZE ? -EIO : 0;
-	uint64_t dt = now_ns() - t0;
+	uint64_t dt = now_ns() - t0, sum = err ? 0 : XXH3_64bits(page, SLOT_SIZE);
 	pthread_mutex_lock(&s->lock);
 	if (write) {
 		s->writes++;
 		s->write_ns += dt;
 		s->write_errors += err != 0;
+		if (!err)
+			s->sum[slot] = sum;
 	} else {
 		s->reads++;
 		s->read_ns += dt;
+		if (!err && sum != s->sum[slot]) {
+			err = -EBADMSG;
+			s->bad_sums++;
+		}
 		s->read_errors += err != 0;
 	}
 	pthread_mutex_unlock(&s->lock);

@@ -8,7 +8,10 @@
 # state wants, so the policy keeps swapping, with the swap directory on a 1 MiB tmpfs
 # (mounted here; that part is skipped, and says so, where mounting is not allowed):
 # writes past 1 MiB fail with ENOSPC, shade says so and keeps those pages resident, and
-# verify still passes.
+# verify still passes. Last, the swap file is truncated behind shade's back while the
+# first workload runs: the next swap-in of a lost page must stop the VM with a report
+# (a short read, or a hole whose zeros fail the slot's checksum), never hand the guest
+# a page that is not its own; shade exits 4 and still removes the swap file.
 set -u
 shade=$1 os=$2
 . "$(dirname "$0")/lib.sh"
@@ -52,5 +55,30 @@ if mount -t tmpfs -o size=1m tmpfs "$tmp/probe" 2>/dev/null; then
 else
 	echo "# SKIP part 2: cannot mount a small tmpfs here (needs CAP_SYS_ADMIN)"
 fi
-[ "$fail" -eq 0 ] || for d in "$tmp"/plain "$tmp"/limited; do echo "--- $d"; grep -v '^sample' "$d/err" | grep -v '\.' | tail -5; done
+d=$tmp/tampered
+mkdir -p "$d/swap"
+timeout 500 "$shade" host --quiet --log-dir "$d" --share-rate 0 --machine-mem 40M \
+	--alloc-ms 250 --swap-dir "$d/swap" --csv "$d/ms.csv" --stats \
+	--vm b --mem 64M --no-balloon --kernel "$os/kernel.elf" --module "$os/initrd.tar" \
+	--cmdline "-- verify 40 passes=4" 2>"$d/err" &
+pid=$!
+# once 4 MiB are swapped out, empty the file
+i=0
+while [ $i -lt 600 ] && ! awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) k[$i] = i; next }
+	$k["SWCUR"] >= 4 { f = 1 } END { exit !f }' "$d/ms.csv" 2>/dev/null; do
+	i=$((i + 1)); sleep 0.2
+done
+sw=$(ls "$d/swap"/*.swap 2>/dev/null | head -1)
+check "tampered: the VM was swapping and its swap file is there" '[ -n "$sw" ] && [ $i -lt 600 ]'
+[ -n "$sw" ] && : >"$sw"
+wait $pid
+status=$?
+pid=
+rerr=$(stat_of "$d/err" host.swap.read_errors)
+check "tampered: shade stopped the VM with status 4 (got $status)" '[ "$status" -eq 4 ]'
+check "tampered: it said which page could not be read back ($(grep -o "cannot read guest page [^:]*" "$d/err" | head -1))" \
+	'grep -q "cannot read guest page .* back from swap slot" "$d/err" && [ "${rerr:-0}" -ge 1 ]'
+check "tampered: the guest did not go on to report a result" '! grep -q "^verify: 40 MiB" "$d/b.log"'
+check "tampered: the swap file was removed" '[ -z "$(ls "$d/swap")" ]'
+[ "$fail" -eq 0 ] || for d in "$tmp"/plain "$tmp"/limited "$tmp"/tampered; do echo "--- $d"; grep -v '^sample' "$d/err" | grep -v '\.' | tail -5; done
 exit "$fail"

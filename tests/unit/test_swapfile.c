@@ -84,6 +84,26 @@ START_TEST(a_refused_write_is_reported)
 }
 END_TEST
 
+/* The file changed behind shade's back: a truncated slot reads short, an overwritten
+ * one reads a different page; both are errors, never a page handed to the guest. */
+START_TEST(a_read_of_a_changed_slot_is_an_error)
+{
+	static unsigned char a[4096], b[4096];
+	memset(a, 0x5a, sizeof(a));
+	ck_assert_int_eq(swapfile__write(&s, 2, a), 0);
+	ck_assert_int_eq(swapfile__write(&s, 3, a), 0);
+	ck_assert_int_eq(swapfile__read(&s, 2, b), 0);
+	ck_assert_int_eq(memcmp(a, b, sizeof(a)), 0);
+	b[100] ^= 1;
+	ck_assert_int_eq(pwrite(s.fd, b, sizeof(b), 2 * 4096), (ssize_t)sizeof(b));
+	ck_assert_int_eq(swapfile__read(&s, 2, b), -EBADMSG);
+	ck_assert_int_eq(ftruncate(s.fd, 3 * 4096), 0);
+	ck_assert_int_eq(swapfile__read(&s, 3, b), -EIO);
+	ck_assert_uint_eq(s.bad_sums, 1);
+	ck_assert_uint_eq(s.read_errors, 2);
+}
+END_TEST
+
 START_TEST(the_file_is_removed_at_exit)
 {
 	char path[sizeof(s.path)];
@@ -102,6 +122,7 @@ int main(void)
 	tcase_add_test(tc, pages_come_back_as_written);
 	tcase_add_test(tc, slots_run_out_and_come_back);
 	tcase_add_test(tc, a_refused_write_is_reported);
+	tcase_add_test(tc, a_read_of_a_changed_slot_is_an_error);
 	tcase_add_test(tc, the_file_is_removed_at_exit);
 	suite_add_tcase(su, tc);
 	return check_run(su);
