@@ -231,6 +231,7 @@ int memsched__vm_init(struct memsched_vm *v, struct vm *vm, struct memsched *ms,
 	v->last_ns = v->start_ns = now_ns();
 	v->period_end_ns = (ms->cfg.run_clock ? 0 : v->last_ns) + (uint64_t)ms->cfg.sample_ms * 1000000ULL;
 	v->p_balloon_target = vm->cfg.balloon_target / PAGE_SIZE;
+	atomic_store(&v->limit, vm->pmap.nframes - MIN(v->p_balloon_target, vm->pmap.nframes));
 	vm->pmap.swap = &swap_ops;
 	vm->pmap.swap_ctx = v;
 	return 0;
@@ -341,17 +342,19 @@ static void snap_vm(struct memsched *ms, struct vm *vm, struct memsched_snap *s,
 }
 
 /* The balloon's part for one VM: its target is what the VM holds above its allocation
- * target, never inflated in the high state. Returns whether the balloon can deliver. */
+ * target, never inflated in the high state by the policy, and never less than a balloon
+ * set by hand. Returns whether the balloon can deliver. */
 static bool set_balloon(struct vm *vm, const struct alloc_vm *a, enum mem_state state)
 {
 	struct memsched_vm *v = &vm->ms;
 	uint32_t actual;
 	if (devices__balloon_actual(vm, &actual))
 		return false;                                  /* no balloon device */
-	uint64_t want = a->max - a->target;
-	want = MIN(want, a->max - a->min);
+	uint64_t size = vm->pmap.nframes, want = size - a->target;
+	want = MIN(want, size - a->min);
 	if (state == MEM_HIGH)
 		want = MIN(want, v->p_balloon_target);
+	want = MAX(want, size - a->max);              /* a->max is the hand-set limit */
 	if (want != v->p_balloon_target && !devices__balloon_request(vm, want))
 		v->p_balloon_target = want;
 	/* A balloon short of its target that has not grown for a while (no driver, a
@@ -375,7 +378,8 @@ static void policy_period(struct memsched *ms, double period_s)
 	for (unsigned i = 0; i < n; i++) {
 		struct vm *vm = &ms->vms[i];
 		uint64_t g = granted(&vm->pmap);
-		a[i] = (struct alloc_vm){ .min = atomic_load(&vm->ms.min), .max = vm->pmap.nframes,
+		uint64_t max = MIN(vm->pmap.nframes, atomic_load(&vm->ms.limit));
+		a[i] = (struct alloc_vm){ .min = MIN(atomic_load(&vm->ms.min), max), .max = max,
 					  .shares = atomic_load(&vm->ms.shares), .granted = g,
 					  .active = (double)atomic_load(&vm->ms.active_ppm) / 1e6 };
 		if (atomic_load(&vm->stop))
@@ -525,6 +529,11 @@ bool memsched__admit(const struct memsched *ms, uint64_t pool_pages, const uint6
 		}
 	}
 	return true;
+}
+
+void memsched__set_limit(struct memsched_vm *v, uint64_t keep)
+{
+	atomic_store(&v->limit, MIN(keep, v->vm->pmap.nframes));
 }
 
 int memsched__set_tau(struct memsched *ms, double tau, char *why, size_t whylen)

@@ -71,6 +71,9 @@ struct memsched_vm {
 	struct vm *vm;
 	struct memsched *ms;        /* NULL: not managed (shade run) */
 	_Atomic uint64_t min, shares;   /* pages, proportional shares (memsched__set_alloc) */
+	/* At most this many pages: the VM's size less a balloon set by hand (--balloon,
+	 * `shade ctl VM balloon`), which the policy's balloon targets never go below. */
+	_Atomic uint64_t limit;
 	/* set by the policy thread */
 	_Atomic uint64_t target;
 	_Atomic uint64_t swap_todo;   /* pages to swap out now (this period's share of it) */
@@ -134,6 +137,9 @@ bool memsched__admit(const struct memsched *ms, uint64_t pool_pages, const uint6
 int memsched__set_tau(struct memsched *ms, double tau, char *why, size_t whylen);
 int memsched__set_alloc(struct memsched *ms, struct memsched_vm *v, uint64_t shares,
 			uint64_t min, char *why, size_t whylen);
+/* A balloon set by hand: the guest keeps at most `keep` pages (memsched__vm_init takes
+ * --balloon as the first); the policy applies it from its next period. */
+void memsched__set_limit(struct memsched_vm *v, uint64_t keep);
 /* Start and stop the policy thread over the host's VMs. */
 int memsched__start(struct memsched *ms, struct vm *vms, unsigned n);
 void memsched__stop(struct memsched *ms);

@@ -192,8 +192,13 @@ static struct json_object *execute(struct control *c, struct json_object *req)
 		int64_t keep = json_object_get_int64(v);
 		if (keep < 0 || (uint64_t)keep > vm->cfg.mem_bytes || keep % (int64_t)PAGE_SIZE)
 			return error("value must be a multiple of 4096 between 0 and the VM's memory");
-		if (devices__balloon_request(vm, (vm->cfg.mem_bytes - (uint64_t)keep) / PAGE_SIZE))
+		uint32_t actual;
+		if (devices__balloon_actual(vm, &actual))
 			return error("this VM has no balloon device");
+		if (vm->ms.ms)   /* the policy sets balloons: the hand-set one is its floor */
+			memsched__set_limit(&vm->ms, (uint64_t)keep / PAGE_SIZE);
+		else
+			devices__balloon_request(vm, (vm->cfg.mem_bytes - (uint64_t)keep) / PAGE_SIZE);
 		return ret(NULL);
 	}
 	if (!strcmp(name, "set-alloc"))

@@ -5,6 +5,8 @@
 # the shares alone:
 #   equal shares:        the two targets are within 1 MiB of each other;
 #   shares a = 10 x b:   a's target is at least 4 times b's within 2 policy periods;
+#   balloon a 20M:       a's target is at most 20 MiB and its balloon target at least
+#                        12 MiB, kept period after period, until balloon a 32M lifts it;
 #   min b = 20 MiB:      b's target is at least 20 MiB;
 #   tau 50:              query-memsched and the CSV's tau column say 0.50;
 # and bad requests (shares 0, a min larger than the VM, mins that do not fit machine
@@ -46,6 +48,30 @@ settle
 ta=$(last a SZTGT) tb=$(last b SZTGT) sa=$(last a SHARES)
 check "shares a = 10 x b: a's target at least 4 times b's (a $ta, b $tb MiB; a has $sa shares)" \
 	'[ "$sa" -eq $((10 * sb)) ] && awk -v a="$ta" -v b="$tb" "BEGIN { exit !(a >= 4 * b) }"'
+
+# a balloon set by hand is a limit the policy keeps: a holds at most 20 MiB, so its
+# balloon target is at least 12 MiB, period after period, and the guest inflates it
+ctl a balloon 20M >"$tmp/out" 2>&1
+check "shade ctl a balloon 20M is accepted" '[ $? -eq 0 ]'
+settle
+settle
+ta=$(last a SZTGT) bt=$(last a MCTLTGT)
+i=0
+while [ $i -lt 40 ] && ! awk -v b="$(last a MCTLSZ)" "BEGIN { exit !(b >= 11.9) }"; do
+	i=$((i + 1)); sleep 0.25
+done
+ba=$(last a MCTLSZ) keep=$(ctl a query-balloon)
+check "balloon a = keep 20 MiB: target $ta <= 20, balloon target $bt >= 12, balloon $ba MiB ($keep)" \
+	'awk -v t="$ta" -v bt="$bt" -v b="$ba" "BEGIN { exit !(t <= 20 && bt >= 12 && b >= 11.9) }"'
+settle
+settle
+check "the policy keeps the hand-set balloon (balloon target $(last a MCTLTGT) MiB)" \
+	'awk -v bt="$(last a MCTLTGT)" "BEGIN { exit !(bt >= 12) }"'
+ctl a balloon 32M >"$tmp/out" 2>&1
+settle
+settle
+check "balloon a = keep 32 MiB lifts it (balloon target $(last a MCTLTGT) MiB)" \
+	'awk -v bt="$(last a MCTLTGT)" "BEGIN { exit !(bt == 0) }"'
 
 ctl b min 20M >"$tmp/out" 2>&1
 check "shade ctl b min 20M is accepted" '[ $? -eq 0 ]'
