@@ -138,7 +138,8 @@ int memsched__set_tau(struct memsched *ms, double tau, char *why, size_t whylen)
 int memsched__set_alloc(struct memsched *ms, struct memsched_vm *v, uint64_t shares,
 			uint64_t min, char *why, size_t whylen);
 /* A balloon set by hand: the guest keeps at most `keep` pages (memsched__vm_init takes
- * --balloon as the first); the policy applies it from its next period. */
+ * --balloon as the first); the policy's balloon targets keep to it from its next
+ * period (the caller requests the balloon itself at once). */
 void memsched__set_limit(struct memsched_vm *v, uint64_t keep);
 /* Start and stop the policy thread over the host's VMs. */
 int memsched__start(struct memsched *ms, struct vm *vms, unsigned n);

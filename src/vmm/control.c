@@ -195,10 +195,11 @@ static struct json_object *execute(struct control *c, struct json_object *req)
 		uint32_t actual;
 		if (devices__balloon_actual(vm, &actual))
 			return error("this VM has no balloon device");
-		if (vm->ms.ms)   /* the policy sets balloons: the hand-set one is its floor */
+		/* Under the allocation policy the hand-set balloon is also the floor of the
+		 * policy's balloon targets, from its next period; the request goes now. */
+		if (vm->ms.ms)
 			memsched__set_limit(&vm->ms, (uint64_t)keep / PAGE_SIZE);
-		else
-			devices__balloon_request(vm, (vm->cfg.mem_bytes - (uint64_t)keep) / PAGE_SIZE);
+		devices__balloon_request(vm, (vm->cfg.mem_bytes - (uint64_t)keep) / PAGE_SIZE);
 		return ret(NULL);
 	}
 	if (!strcmp(name, "set-alloc"))
