@@ -5,7 +5,7 @@
 # all the time; with the default wall clock both complete one period per 500 ms. Two
 # 16 MiB VMs for 20 s: "busy" touches 4 MiB continuously, "idle" sleeps.
 #   run:  idle runs less than half as long as busy and completes at most half as many
-#         periods; busy completes one period per 500 ms of its run time (+10 %);
+#         periods; busy completes one period per 500 ms of its run time (+20 %);
 #   wall: both complete about the same number of periods (within 25 %).
 set -u
 shade=$1 os=$2
@@ -32,9 +32,10 @@ check "run: the sleeping VM ran under half as long as the busy one" \
 check "run: the sleeping VM completed at most half as many periods" \
 	'[ -n "$pb" ] && [ -n "$pi" ] && [ "$pb" -ge 10 ] && [ $((2 * pi)) -le "$pb" ]'
 # the first period has no sample yet and the last is cut short; a period ends at the
-# first tick (exit or idle wakeup) after its 500 ms, so allow each 10 % lateness
+# first tick (exit or idle wakeup) after its 500 ms, and a loaded host delays ticks:
+# allow each 20 % lateness
 check "run: periods follow run time (busy: ${pb:-?} periods of 500 ms in ${rb:-?} ms)" \
-	'[ $((pb * 500)) -le "$rb" ] && [ $(((pb + 2) * 550)) -ge "$rb" ]'
+	'[ $((pb * 500)) -le "$rb" ] && [ $(((pb + 2) * 600)) -ge "$rb" ]'
 wb=$(stat_of wall busy.mem.samples) wi=$(stat_of wall idle.mem.samples)
 echo "# wall clock: busy sampled ${wb:-?} periods, idle ${wi:-?}"
 check "wall: both VMs completed about as many periods (within 25 %)" \
