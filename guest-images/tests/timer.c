@@ -8,11 +8,13 @@
  *   RTC: UIP set and cleared, plausible BCD date and time, periodic interrupt (IRQ8
  *   at 1024 Hz, counted over 1000 PIT IRQ0s while both sources are active).
  *
- * Rate tolerance +-10 %: the window is bounded by RTC second edges found by polling
- * (microseconds of error) and the PIT divisor rounds 1000 Hz by 0.015 %, so the exact
- * count is known to +-1. The tolerance leaves room for a VMM that coalesces or drops
- * ticks it could not deliver in time, and for PIT and RTC models driven by different
- * host clocks, while still catching a wrong divisor, mode or a stuck timer.
+ * Rate tolerance -25 % / +10 %: the window is bounded by RTC second edges found by
+ * polling (microseconds of error) and the PIT divisor rounds 1000 Hz by 0.015 %, so the
+ * exact count is known to +-1. The tolerance leaves room for PIT and RTC models driven
+ * by different host clocks (+-10 %) and, below, for a VMM that coalesces or drops ticks
+ * it could not deliver in time on a loaded host (QEMU TCG in CI once delivered 1797 of
+ * 2000), while still catching a wrong divisor or mode (a factor of 2 or more), extra
+ * ticks, or a stuck timer.
  */
 #include "clock.h"
 #include "desc.h"
@@ -195,11 +197,11 @@ static void check_pit_rates(void)
 	pit__start(0, PIT_MODE_RATE, pit__divisor(1000));
 	n = count_ticks_2s(&ok);
 	test__ok(ok, "RTC seconds advance (three changes seen)");
-	test__range(1800, 2200, n, "PIT mode 2 at 1000 Hz: %u IRQ0s in 2 RTC seconds", n);
+	test__range(1500, 2200, n, "PIT mode 2 at 1000 Hz: %u IRQ0s in 2 RTC seconds", n);
 
 	pit__start(0, PIT_MODE_SQUARE, pit__divisor(100));
 	n = count_ticks_2s(&ok);
-	test__range(180, 220, n, "PIT mode 3 at 100 Hz: %u IRQ0s in 2 RTC seconds", n);
+	test__range(150, 220, n, "PIT mode 3 at 100 Hz: %u IRQ0s in 2 RTC seconds", n);
 	pic__mask(0, true);
 }
 
@@ -336,7 +338,7 @@ static void check_rtc(void)
 	(void)cmos_read(RTC_REG_C);
 	test__ok(t >= WINDOW_END, "PIT IRQ0 and RTC IRQ8 together: %u IRQ0s within 3 s (want %u)",
 		 t, WINDOW_END);
-	test__range(920, 1130, n, "RTC: periodic interrupt at 1024 Hz: %u IRQ8s in 1000 PIT ms", n);
+	test__range(768, 1130, n, "RTC: periodic interrupt at 1024 Hz: %u IRQ8s in 1000 PIT ms", n);
 	test__eq(0xc0, rtc_reg_c & 0xc0, "RTC: register C reports IRQF and PF");
 }
 
