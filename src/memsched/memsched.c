@@ -239,6 +239,8 @@ int memsched__vm_init(struct memsched_vm *v, struct vm *vm, struct memsched *ms,
 
 void memsched__halted(struct memsched_vm *v, bool halted)
 {
+	if (!v->ms)
+		return;
 	uint64_t now = now_ns();
 	if (halted && !v->halt_since) {
 		v->halt_since = now;
@@ -248,10 +250,15 @@ void memsched__halted(struct memsched_vm *v, bool halted)
 	}
 }
 
+static uint64_t run_ns_at(const struct memsched_vm *v, uint64_t now)
+{
+	uint64_t halted = v->halted_ns + (v->halt_since ? now - v->halt_since : 0);
+	return now - v->start_ns - halted;
+}
+
 uint64_t memsched__run_ns(const struct memsched_vm *v)
 {
-	uint64_t now = now_ns(), halted = v->halted_ns + (v->halt_since ? now - v->halt_since : 0);
-	return now - v->start_ns - halted;
+	return run_ns_at(v, now_ns());
 }
 
 uint64_t memsched__idle_slice(const struct memsched_vm *v)
@@ -265,7 +272,7 @@ void memsched__tick(struct memsched_vm *v, struct vcpu *vcpu)
 	if (!ms)
 		return;
 	struct vm *vm = v->vm;
-	uint64_t now = now_ns(), clock = ms->cfg.run_clock ? memsched__run_ns(v) : now;
+	uint64_t now = now_ns(), clock = ms->cfg.run_clock ? run_ns_at(v, now) : now;
 	if (clock >= v->period_end_ns) {
 		sample_period(v);
 		v->period_end_ns = clock + (uint64_t)ms->cfg.sample_ms * 1000000ULL;

@@ -9,6 +9,16 @@
 #include "devices.h"
 #include "vcpu.h"
 
+int cli__parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *v)
+{
+	char *end;
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return *end || errno || *v < lo || *v > hi ? -1 : 0;
+}
+
 int cli__parse_size(const char *s, uint64_t *out)
 {
 	char *end;

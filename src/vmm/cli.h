@@ -12,6 +12,8 @@
 
 /* "128M", "2G", "4096", "512MiB" -> bytes; -EINVAL when malformed. */
 int cli__parse_size(const char *s, uint64_t *out);
+/* A decimal number in [lo, hi]; -1 when malformed or out of range. */
+int cli__parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *v);
 /* "shade: error: ..." on stderr; returns status for `return cli__die(...)`. */
 int cli__die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The process status for a vm__init failure: 2 when the input was bad, else 4. */

@@ -116,16 +116,6 @@ static bool good_name(const char *s)
 }
 
 /* A decimal number in [lo, hi]: 0, or -1. */
-static int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *v)
-{
-	char *end;
-	if (!*s || *s == '-')
-		return -1;
-	errno = 0;
-	*v = strtoul(s, &end, 10);
-	return *end || errno || *v < lo || *v > hi ? -1 : 0;
-}
-
 static int parse(int argc, char **argv, struct host_opts *o)
 {
 	static const struct option opts[] = {
@@ -180,7 +170,7 @@ static int parse(int argc, char **argv, struct host_opts *o)
 		case 'X': o->ctl = optarg; break;
 		case 'R': {
 			unsigned long n;
-			if (parse_ulong(optarg, 1, 100000000UL, &n))
+			if (cli__parse_ulong(optarg, 1, 100000000UL, &n))
 				return cli__die(2, "bad --share-total '%s' (pages per second)", optarg);
 			o->share_total = n;
 			break;
@@ -189,14 +179,14 @@ static int parse(int argc, char **argv, struct host_opts *o)
 		case 'A': o->audit = true; break;
 		case 'T': {
 			unsigned long n;
-			if (parse_ulong(optarg, 10, 3600000UL, &n))
+			if (cli__parse_ulong(optarg, 10, 3600000UL, &n))
 				return cli__die(2, "bad --sample-ms '%s' (10 or more)", optarg);
 			o->sample_ms = (unsigned)n;
 			break;
 		}
 		case 'H': {
 			unsigned long n;
-			if (parse_ulong(optarg, 0, 10000000UL, &n))
+			if (cli__parse_ulong(optarg, 0, 10000000UL, &n))
 				return cli__die(2, "bad --share-rate '%s' (pages per second)", optarg);
 			o->share_rate = n;
 			break;
@@ -219,14 +209,14 @@ static int parse(int argc, char **argv, struct host_opts *o)
 			break;
 		case 1001: {
 			unsigned long v;
-			if (parse_ulong(optarg, 0, 99, &v))
+			if (cli__parse_ulong(optarg, 0, 99, &v))
 				return cli__die(2, "bad --tau '%s' (a percentage, 0 to 99)", optarg);
 			o->ms.tau = (double)v / 100.0;
 			break;
 		}
 		case 1002: case 1003: {
 			unsigned long v;
-			if (parse_ulong(optarg, 10, 3600000UL, &v))
+			if (cli__parse_ulong(optarg, 10, 3600000UL, &v))
 				return cli__die(2, "bad --%s '%s' (10 to 3600000 ms)",
 						c == 1002 ? "alloc-ms" : "wss-ms", optarg);
 			*(c == 1002 ? &o->ms.alloc_ms : &o->ms.sample_ms) = (unsigned)v;
@@ -234,7 +224,7 @@ static int parse(int argc, char **argv, struct host_opts *o)
 		}
 		case 1004: {
 			unsigned long v;
-			if (parse_ulong(optarg, 1, MS_SAMPLE_MAX, &v))
+			if (cli__parse_ulong(optarg, 1, MS_SAMPLE_MAX, &v))
 				return cli__die(2, "bad --wss-pages '%s' (1 to %d)", optarg, MS_SAMPLE_MAX);
 			o->ms.sample_pages = (unsigned)v;
 			break;
@@ -247,7 +237,7 @@ static int parse(int argc, char **argv, struct host_opts *o)
 			break;
 		case 1007: {
 			unsigned long v;
-			if (parse_ulong(optarg, 1, 100000000UL, &v))
+			if (cli__parse_ulong(optarg, 1, 100000000UL, &v))
 				return cli__die(2, "bad --swap-rate '%s' (pages per second)", optarg);
 			o->ms.swap_rate = v;
 			break;
@@ -265,7 +255,7 @@ static int parse(int argc, char **argv, struct host_opts *o)
 			break;
 		case 1103: {
 			unsigned long v;
-			if (parse_ulong(optarg, 1, 1000000000UL, &v))
+			if (cli__parse_ulong(optarg, 1, 1000000000UL, &v))
 				return cli__die(2, "%s: bad --shares '%s' (1 or more)", vm->name, optarg);
 			vm->shares = v;
 			break;
@@ -289,7 +279,7 @@ static int parse(int argc, char **argv, struct host_opts *o)
 			break;
 		case 'n': {
 			unsigned long n;
-			if (parse_ulong(optarg, 1, HOST_MAX_VMS, &n))
+			if (cli__parse_ulong(optarg, 1, HOST_MAX_VMS, &n))
 				return cli__die(2, "%s: bad --clones '%s' (1 to %d)", vm->name, optarg,
 						HOST_MAX_VMS);
 			o->clones[vm - o->vms] = (unsigned)n;

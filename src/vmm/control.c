@@ -192,14 +192,12 @@ static struct json_object *execute(struct control *c, struct json_object *req)
 		int64_t keep = json_object_get_int64(v);
 		if (keep < 0 || (uint64_t)keep > vm->cfg.mem_bytes || keep % (int64_t)PAGE_SIZE)
 			return error("value must be a multiple of 4096 between 0 and the VM's memory");
-		uint32_t actual;
-		if (devices__balloon_actual(vm, &actual))
+		if (devices__balloon_request(vm, (vm->cfg.mem_bytes - (uint64_t)keep) / PAGE_SIZE))
 			return error("this VM has no balloon device");
 		/* Under the allocation policy the hand-set balloon is also the floor of the
-		 * policy's balloon targets, from its next period; the request goes now. */
+		 * policy's balloon targets, from its next period. */
 		if (vm->ms.ms)
 			memsched__set_limit(&vm->ms, (uint64_t)keep / PAGE_SIZE);
-		devices__balloon_request(vm, (vm->cfg.mem_bytes - (uint64_t)keep) / PAGE_SIZE);
 		return ret(NULL);
 	}
 	if (!strcmp(name, "set-alloc"))

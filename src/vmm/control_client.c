@@ -8,9 +8,9 @@
  */
 #include <errno.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -74,15 +74,14 @@ int control__client(int argc, char **argv)
 	for (k = 0; k < sizeof(with_arg) / sizeof(with_arg[0]) && strcmp(cmd, with_arg[k].cmd); k++)
 		;
 	if (k < sizeof(with_arg) / sizeof(with_arg[0])) {
-		uint64_t v;
-		char *end;
+		uint64_t v = 0;
+		unsigned long n = 0;
 		const char *a = argc == 5 ? argv[4] : "";
 		bool ok = argc == 5;
 		if (!strcmp(cmd, "balloon") || !strcmp(cmd, "min"))
 			ok = ok && !cli__parse_size(a, &v);
-		else
-			ok = ok && a[0] >= '0' && a[0] <= '9' &&
-			     (v = strtoull(a, &end, 10), !*end) && (strcmp(cmd, "tau") || v <= 99);
+		else if ((ok = ok && !cli__parse_ulong(a, 0, !strcmp(cmd, "tau") ? 99 : ULONG_MAX, &n)))
+			v = n;
 		if (!ok) {
 			json_object_put(req);
 			json_object_put(args);
