@@ -48,7 +48,7 @@ status=$?
 pid=
 check "host status 1: the runner's script passed (got $status)" '[ "$status" -eq 1 ]'
 check "verify again after deflating" '[ "$(grep -c "^verify: 32 MiB, 1 passes, 0 corrupted pages" "$tmp/b.log")" -eq 2 ]'
-bad=$(awk '$1 == "b.balloon.device_errors" { print $2 }' "$tmp/err")
+bad=$(stat_of "$tmp/err" b.balloon.device_errors)
 check "no device errors (${bad:-?})" '[ "${bad:-1}" -eq 0 ]'
 [ "$fail" -eq 0 ] || { echo "--- guest log"; tail -20 "$tmp/b.log"; }
 exit "$fail"

@@ -60,7 +60,7 @@ check "tau=0: memory stays split by shares (within 15 %)" \
 np0=$(grep -c "memtouch: progress t=" "$tmp/tau0/active.log")
 check "tau=0: the thrashing active VM kept running ($np0 of 50 progress lines, at least 40)" \
 	'[ "$np0" -ge 40 ]'
-sw0=$(awk '$1 == "active.mem.swap_ins" { print $2 }' "$tmp/tau0/err")
+sw0=$(stat_of "$tmp/tau0/err" active.mem.swap_ins)
 check "tau=0: the active VM swaps (${sw0:-?} swap-ins)" '[ "${sw0:-0}" -gt 1000 ]'
 
 # tau = 75 %: from the first period not in the high state to the active VM holding its

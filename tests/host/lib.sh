@@ -1,6 +1,7 @@
 # lib.sh: what every host test shares, sourced as . "$(dirname "$0")/lib.sh":
 #   need_kvm           skip (exit 77, ctest's SKIP_RETURN_CODE) without read/write /dev/kvm
 #   check NAME EXPR    evaluate EXPR: print "ok - NAME" or "not ok - NAME" and set fail=1
+#   stat_of FILE KEY   the value of a `--stats` line "KEY VALUE" in FILE
 #   make_tmp           $tmp, a fresh directory; at exit a background shade in $pid (if
 #                      set) is killed, $mnt (if set) unmounted, and $tmp removed
 # Inside EXPR, $1, $2... are check's own arguments: use named variables.
@@ -11,6 +12,7 @@ need_kvm() {
 		exit 77
 	fi
 }
+stat_of() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
 check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fail=1; fi; }
 pid= mnt= tmp=
 make_tmp() {

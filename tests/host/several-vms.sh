@@ -25,7 +25,7 @@ for vm in lm1 lm2 pg1 pg2; do
 done
 check "no VM's lines are interleaved with another's" \
 	'! grep -vE "^\[(lm1|lm2|pg1|pg2)\] " "$tmp/out" | grep -q .'
-used=$(awk '$1 == "host.pool.frames" { print $2 }' "$tmp/err")
+used=$(stat_of "$tmp/err" host.pool.frames)
 check "the pool was 96 MiB (24576 frames, got $used)" '[ "$used" = 24576 ]'
 if [ "$fail" -ne 0 ]; then
 	echo "--- stderr"; tail -40 "$tmp/err"

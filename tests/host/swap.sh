@@ -17,7 +17,6 @@ shade=$1 os=$2
 . "$(dirname "$0")/lib.sh"
 need_kvm
 make_tmp
-stat_of() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
 
 run() {
 	d=$1 mib=$3

@@ -13,7 +13,6 @@ shade=$1 os=$2
 need_kvm
 make_tmp
 vm() { echo "--vm $1 --mem 16M --kernel $os/kernel.elf --module $os/initrd.tar --cmdline"; }
-stat_of() { awk -v k="$2" '$1 == k { print $2 }' "$tmp/$1.err"; }
 
 for clock in run wall; do
 	timeout 300 "$shade" host --quiet --log-dir "$tmp/$clock" --share-rate 0 --swap-dir "$tmp" \
@@ -24,8 +23,8 @@ for clock in run wall; do
 	check "$clock: host status 1, both guests' scripts passed (got $status)" '[ "$status" -eq 1 ]'
 done
 
-rb=$(stat_of run busy.mem.run_ms) ri=$(stat_of run idle.mem.run_ms)
-pb=$(stat_of run busy.mem.samples) pi=$(stat_of run idle.mem.samples)
+rb=$(stat_of "$tmp/run.err" busy.mem.run_ms) ri=$(stat_of "$tmp/run.err" idle.mem.run_ms)
+pb=$(stat_of "$tmp/run.err" busy.mem.samples) pi=$(stat_of "$tmp/run.err" idle.mem.samples)
 echo "# run clock: busy ran ${rb:-?} ms and sampled ${pb:-?} periods; idle ran ${ri:-?} ms and sampled ${pi:-?}"
 check "run: the sleeping VM ran under half as long as the busy one" \
 	'[ -n "$rb" ] && [ -n "$ri" ] && [ $((2 * ri)) -lt "$rb" ]'
@@ -36,7 +35,7 @@ check "run: the sleeping VM completed at most half as many periods" \
 # allow each 20 % lateness
 check "run: periods follow run time (busy: ${pb:-?} periods of 500 ms in ${rb:-?} ms)" \
 	'[ $((pb * 500)) -le "$rb" ] && [ $(((pb + 2) * 600)) -ge "$rb" ]'
-wb=$(stat_of wall busy.mem.samples) wi=$(stat_of wall idle.mem.samples)
+wb=$(stat_of "$tmp/wall.err" busy.mem.samples) wi=$(stat_of "$tmp/wall.err" idle.mem.samples)
 echo "# wall clock: busy sampled ${wb:-?} periods, idle ${wi:-?}"
 check "wall: both VMs completed about as many periods (within 25 %)" \
 	'[ -n "$wb" ] && [ -n "$wi" ] && [ "$wb" -ge 10 ] && [ $((4 * wi)) -ge $((3 * wb)) ] && [ $((4 * wb)) -ge $((3 * wi)) ]'
