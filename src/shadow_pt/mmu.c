@@ -474,7 +474,7 @@ int mmu__fill(struct mmu *m, const struct walk_env *env, uint64_t va, const stru
 
 	for (unsigned level = 4; level > 1; level--) {
 		uint64_t *e = &sp->spt[pt_index(va, level)];
-		struct shadow_page *child;
+		struct shadow_page *child = NULL;
 		if (level == 4 && env->mode != PG_LM4) {
 			/* Pseudo PML4 of a 32-bit/PAE guest: entry 0 is its own PDPT. */
 			child = sp->pdpt;
