@@ -514,11 +514,16 @@ int cli__host(int argc, char **argv)
 	}
 	host_vms = vms;
 	host_nvms = n;
+	/* INT, TERM and HUP stop the VMs, so everything is torn down (the control socket's
+	 * file removed) as at a normal end. A file-size limit makes a swap write fail
+	 * (EFBIG), and a reader of stdout or of the control socket going away makes a
+	 * write fail (EPIPE); both are handled, neither a kill. */
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	/* A file-size limit makes a swap write fail (EFBIG), which is handled; not a kill. */
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGXFSZ, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
 	static struct control ctl;
 	if (o.ctl && (ret = control__start(&ctl, o.ctl, vms, n))) {
 		status = cli__die(2, "cannot open the control socket %s: %s", o.ctl, strerror(-ret));

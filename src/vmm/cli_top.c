@@ -24,8 +24,6 @@ static const char usage_top[] =
 	"  the memory panel of a running 'shade host --ctl SOCKET', refreshed every -d\n"
 	"  seconds (default 2), COUNT times (default: until the host exits); -b prints CSV\n";
 
-#define REPLY_MAX (1 << 20)
-
 static double num(struct json_object *o, const char *k)
 {
 	struct json_object *v;
@@ -81,7 +79,7 @@ static void panel(struct json_object *ret, const char *path)
 	printf("%-12s %7s %7s %7s %7s %5s %5s %7s %7s %7s %7s %6s %6s %6s %6s\n", "NAME", "MEMSZ",
 	       "GRANT", "SZTGT", "TCHD", "ACTVS", "ACTVF", "MCTLSZ", "MCTLTGT", "SWCUR", "SWTGT",
 	       "SWR/s", "SWW/s", "SHRD", "ZERO");
-	if (!json_object_object_get_ex(ret, "vms", &vms))
+	if (!json_object_object_get_ex(ret, "vms", &vms) || !json_object_is_type(vms, json_type_array))
 		return;
 	for (size_t i = 0; i < json_object_array_length(vms); i++) {
 		struct memsched_snap s;
@@ -127,7 +125,7 @@ int cli__top(int argc, char **argv)
 		return cli__die(2, "%s (usage: shade top SOCKET [-d SECONDS] [-n COUNT] [-b])",
 				optind < argc ? "one SOCKET only" : "no SOCKET given");
 	const char *path = argv[optind];
-	char *reply = malloc(REPLY_MAX);
+	char *reply = malloc(CONTROL_REPLY_MAX);
 	if (!reply)
 		return cli__die(4, "out of memory");
 	int status = 0;
@@ -136,16 +134,19 @@ int cli__top(int argc, char **argv)
 			struct timespec d = { (time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9) };
 			nanosleep(&d, NULL);
 		}
-		int r = control__request(path, "{\"execute\":\"query-memsched\"}", reply, REPLY_MAX);
+		int r = control__request(path, "{\"execute\":\"query-memsched\"}", reply, CONTROL_REPLY_MAX);
 		if (r) {
 			/* The host going away ends a running view; no host at all is an error. */
 			if (!k)
-				status = cli__die(4, "cannot reach %s: %s", path, strerror(-r));
+				status = cli__die(control__request_status(r), "cannot reach %s: %s", path,
+						  strerror(-r));
 			break;
 		}
 		struct json_object *ans = json_tokener_parse(reply), *ret, *err;
-		if (!ans || json_object_object_get_ex(ans, "error", &err) ||
-		    !json_object_object_get_ex(ans, "return", &ret)) {
+		if (!json_object_is_type(ans, json_type_object) ||
+		    json_object_object_get_ex(ans, "error", &err) ||
+		    !json_object_object_get_ex(ans, "return", &ret) ||
+		    !json_object_is_type(ret, json_type_object)) {
 			status = cli__die(4, "%s: %s", path, ans ? json_object_to_json_string(ans) : "not JSON");
 			json_object_put(ans);
 			break;
@@ -156,7 +157,8 @@ int cli__top(int argc, char **argv)
 					    json_object_get_string(st) : "?";
 			if (!k)
 				memsched__csv_header(stdout);
-			if (json_object_object_get_ex(ret, "vms", &vms))
+			if (json_object_object_get_ex(ret, "vms", &vms) &&
+			    json_object_is_type(vms, json_type_array))
 				for (size_t i = 0; i < json_object_array_length(vms); i++) {
 					struct memsched_snap s;
 					to_snap(json_object_array_get_idx(vms, i), &s);

@@ -1,7 +1,10 @@
 /*
- * control.c: the host's control socket, speaking a QMP-like protocol: one JSON object
- * per line, {"execute": CMD, "arguments": {...}}, answered by {"return": ...} or
- * {"error": {"class": "GenericError", "desc": "..."}} (json-c). Commands:
+ * control.c: the requests of the host's control socket (served by control_server.c), a
+ * QMP-like protocol: one JSON object per line, {"execute": CMD, "arguments": {...}},
+ * answered by {"return": ...} or {"error": {"class": CLASS, "desc": "..."}} (json-c),
+ * CLASS being CommandNotFound for a command that does not exist, else GenericError. A
+ * line that is not exactly one JSON value (NUL bytes, trailing bytes, invalid UTF-8) is
+ * malformed. Commands:
  *   query-vms                         the VMs, running or stopped
  *   balloon        {"vm", "value"}    set the balloon so the guest keeps `value` bytes
  *   query-balloon  {"vm"}             {"actual": bytes the guest keeps}
@@ -13,6 +16,7 @@
  *   set-alloc      {"vm", "shares", "min"}
  *                                     a VM's shares and/or guaranteed min (bytes); both
  *                                     take effect from the policy's next period
+ * control__handle is the whole protocol, callable without a socket (fuzzing, tests).
  * The server thread never touches a device: it posts a balloon target that the VM's
  * vCPU thread applies (vballoon__poll), and kicks the vCPU. Statistics it reads are
  * plain counters the vCPU thread updates.
@@ -20,24 +24,28 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
-#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "control.h"
 #include "devices.h"
 #include "vm.h"
 
-static struct json_object *error(const char *desc)
+/* QMP's error classes: a command that does not exist is CommandNotFound, anything else
+ * wrong with a request or its target is GenericError. */
+static struct json_object *error_class(const char *cls, const char *desc)
 {
 	struct json_object *o = json_object_new_object(), *e = json_object_new_object();
-	json_object_object_add(e, "class", json_object_new_string("GenericError"));
+	json_object_object_add(e, "class", json_object_new_string(cls));
 	json_object_object_add(e, "desc", json_object_new_string(desc));
 	json_object_object_add(o, "error", e);
 	return o;
+}
+
+static struct json_object *error(const char *desc)
+{
+	return error_class("GenericError", desc);
 }
 
 static struct json_object *ret(struct json_object *v)
@@ -70,7 +78,7 @@ static void add_double(struct json_object *o, const char *k, double v)
 
 static struct json_object *query_memsched(struct control *c)
 {
-	static struct memsched_snap s[MEMSCHED_MAX_VMS];   /* only the server thread */
+	struct memsched_snap *s = c->snap;
 	int state;
 	uint64_t free_pages, total;
 	if (!c->nvms || !c->vms[0].host->ms.on)
@@ -158,173 +166,172 @@ static struct json_object *set_alloc(struct vm *vm, struct json_object *args)
 	return ret(NULL);
 }
 
+static struct json_object *query_vms(struct control *c)
+{
+	struct json_object *a = json_object_new_array();
+	for (unsigned i = 0; i < c->nvms; i++) {
+		struct json_object *v = json_object_new_object();
+		json_object_object_add(v, "name", json_object_new_string(c->vms[i].cfg.name));
+		json_object_object_add(v, "running", json_object_new_boolean(!atomic_load(&c->vms[i].stop)));
+		json_object_object_add(v, "memory", json_object_new_int64((int64_t)c->vms[i].cfg.mem_bytes));
+		json_object_array_add(a, v);
+	}
+	return ret(a);
+}
+
+static struct json_object *balloon(struct vm *vm, struct json_object *args)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(args, "value", &v) || !json_object_is_type(v, json_type_int))
+		return error("balloon needs \"value\": bytes the guest keeps");
+	int64_t keep = json_object_get_int64(v);
+	if (keep < 0 || (uint64_t)keep > vm->cfg.mem_bytes || keep % (int64_t)PAGE_SIZE)
+		return error("value must be a multiple of 4096 between 0 and the VM's memory");
+	if (devices__balloon_request(vm, (vm->cfg.mem_bytes - (uint64_t)keep) / PAGE_SIZE))
+		return error("this VM has no balloon device");
+	/* Under the allocation policy the hand-set balloon is also the floor of the
+	 * policy's balloon targets, from its next period. */
+	if (vm->ms.ms)
+		memsched__set_limit(&vm->ms, (uint64_t)keep / PAGE_SIZE);
+	return ret(NULL);
+}
+
+static struct json_object *query_balloon(struct vm *vm)
+{
+	uint32_t actual;
+	if (devices__balloon_actual(vm, &actual))
+		return error("this VM has no balloon device");
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "actual", json_object_new_int64(
+		(int64_t)(vm->cfg.mem_bytes - (uint64_t)actual * PAGE_SIZE)));
+	return ret(o);
+}
+
+static struct json_object *query_memstats(struct vm *vm)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return error("out of memory");
+	devices__print_memstats(vm, f);
+	fclose(f);
+	/* "NAME.memstat.TAG VALUE" lines -> {"TAG": VALUE} */
+	struct json_object *o = json_object_new_object();
+	char *save = NULL;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *tag = strstr(line, ".memstat."), *sp = strchr(line, ' ');
+		if (!tag || !sp)
+			continue;
+		*sp = 0;
+		json_object_object_add(o, tag + 9, json_object_new_int64(strtoll(sp + 1, NULL, 10)));
+	}
+	free(buf);
+	return ret(o);
+}
+
+/* The commands. Those of one VM name it in "arguments": {"vm": NAME}. */
+enum cmd_id { Q_VMS, Q_MEMSCHED, SET_TAU, BALLOON, SET_ALLOC, Q_BALLOON, Q_MEMSTATS };
+static const struct { const char *name; enum cmd_id id; bool of_vm; } commands[] = {
+	{ "query-vms", Q_VMS, false },
+	{ "query-memsched", Q_MEMSCHED, false },
+	{ "set-tau", SET_TAU, false },
+	{ "balloon", BALLOON, true },
+	{ "set-alloc", SET_ALLOC, true },
+	{ "query-balloon", Q_BALLOON, true },
+	{ "query-memstats", Q_MEMSTATS, true },
+};
+
+/* Checked in this order: the request's shape, the command's name, the VM it names,
+ * then (in each command) its arguments. */
 static struct json_object *execute(struct control *c, struct json_object *req)
 {
 	struct json_object *cmd, *args = NULL;
 	if (!json_object_is_type(req, json_type_object) ||
 	    !json_object_object_get_ex(req, "execute", &cmd) || !json_object_is_type(cmd, json_type_string))
 		return error("a command is {\"execute\": NAME, \"arguments\": {...}}");
-	json_object_object_get_ex(req, "arguments", &args);
+	if (json_object_object_get_ex(req, "arguments", &args) &&
+	    !json_object_is_type(args, json_type_object))
+		return error("\"arguments\" must be an object");
 	const char *name = json_object_get_string(cmd);
-
-	if (!strcmp(name, "query-vms")) {
-		struct json_object *a = json_object_new_array();
-		for (unsigned i = 0; i < c->nvms; i++) {
-			struct json_object *v = json_object_new_object();
-			json_object_object_add(v, "name", json_object_new_string(c->vms[i].cfg.name));
-			json_object_object_add(v, "running", json_object_new_boolean(!atomic_load(&c->vms[i].stop)));
-			json_object_object_add(v, "memory", json_object_new_int64((int64_t)c->vms[i].cfg.mem_bytes));
-			json_object_array_add(a, v);
-		}
-		return ret(a);
+	unsigned k;
+	for (k = 0; k < sizeof(commands) / sizeof(commands[0]) && strcmp(name, commands[k].name); k++)
+		;
+	if (k == sizeof(commands) / sizeof(commands[0])) {
+		char desc[160];
+		snprintf(desc, sizeof(desc), "The command %.80s%s has not been found", name,
+			 strlen(name) > 80 ? "..." : "");
+		return error_class("CommandNotFound", desc);
 	}
-	if (!strcmp(name, "query-memsched"))
-		return query_memsched(c);
-	if (!strcmp(name, "set-tau"))
-		return set_tau(c, args);
-	struct vm *vm = find_vm(c, args);
-	if (!vm)
+	struct vm *vm = NULL;
+	if (commands[k].of_vm && !(vm = find_vm(c, args)))
 		return error("no such VM (give \"vm\": NAME; query-vms lists them)");
-	if (!strcmp(name, "balloon")) {
-		struct json_object *v;
-		if (!json_object_object_get_ex(args, "value", &v) || !json_object_is_type(v, json_type_int))
-			return error("balloon needs \"value\": bytes the guest keeps");
-		int64_t keep = json_object_get_int64(v);
-		if (keep < 0 || (uint64_t)keep > vm->cfg.mem_bytes || keep % (int64_t)PAGE_SIZE)
-			return error("value must be a multiple of 4096 between 0 and the VM's memory");
-		if (devices__balloon_request(vm, (vm->cfg.mem_bytes - (uint64_t)keep) / PAGE_SIZE))
-			return error("this VM has no balloon device");
-		/* Under the allocation policy the hand-set balloon is also the floor of the
-		 * policy's balloon targets, from its next period. */
-		if (vm->ms.ms)
-			memsched__set_limit(&vm->ms, (uint64_t)keep / PAGE_SIZE);
-		return ret(NULL);
-	}
-	if (!strcmp(name, "set-alloc"))
-		return set_alloc(vm, args);
-	if (!strcmp(name, "query-balloon")) {
-		uint32_t actual;
-		if (devices__balloon_actual(vm, &actual))
-			return error("this VM has no balloon device");
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "actual", json_object_new_int64(
-			(int64_t)(vm->cfg.mem_bytes - (uint64_t)actual * PAGE_SIZE)));
-		return ret(o);
-	}
-	if (!strcmp(name, "query-memstats")) {
-		struct json_object *o = json_object_new_object();
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&buf, &len);
-		if (!f)
-			return error("out of memory");
-		devices__print_memstats(vm, f);
-		fclose(f);
-		/* "NAME.memstat.TAG VALUE" lines -> {"TAG": VALUE} */
-		for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-			char *tag = strstr(line, ".memstat."), *sp = strchr(line, ' ');
-			if (!tag || !sp)
-				continue;
-			*sp = 0;
-			json_object_object_add(o, tag + 9, json_object_new_int64(strtoll(sp + 1, NULL, 10)));
-		}
-		free(buf);
-		return ret(o);
+	switch (commands[k].id) {
+	case Q_VMS: return query_vms(c);
+	case Q_MEMSCHED: return query_memsched(c);
+	case SET_TAU: return set_tau(c, args);
+	case BALLOON: return balloon(vm, args);
+	case SET_ALLOC: return set_alloc(vm, args);
+	case Q_BALLOON: return query_balloon(vm);
+	case Q_MEMSTATS: return query_memstats(vm);
 	}
 	return error("unknown command");
 }
 
-static void serve(struct control *c, int fd)
+/* One line -> one JSON value, all of it: a NUL byte, trailing garbage or nesting beyond
+ * json-c's default depth makes it malformed. NULL with *why set when it is. */
+static struct json_object *parse_line(const char *line, size_t len, const char **why)
 {
-	char buf[4096];
-	size_t n = 0;
-	for (;;) {
-		ssize_t r = read(fd, buf + n, sizeof(buf) - 1 - n);
-		if (r <= 0)
-			return;
-		n += (size_t)r;
-		buf[n] = 0;
-		char *nl;
-		while ((nl = strchr(buf, '\n'))) {
-			*nl = 0;
-			struct json_object *req = json_tokener_parse(buf), *ans;
-			ans = req ? execute(c, req) : error("not JSON");
-			const char *s = json_object_to_json_string_ext(ans, JSON_C_TO_STRING_PLAIN);
-			if (write(fd, s, strlen(s)) < 0 || write(fd, "\n", 1) < 0) {
-				json_object_put(ans);
-				json_object_put(req);
-				return;
-			}
-			json_object_put(ans);
-			json_object_put(req);
-			n -= (size_t)(nl + 1 - buf);
-			memmove(buf, nl + 1, n + 1);
-		}
-		if (n == sizeof(buf) - 1)
-			return;          /* a line longer than any command: drop the client */
+	if (memchr(line, 0, len)) {
+		*why = "malformed request: a NUL byte in the line";
+		return NULL;
 	}
+	struct json_tokener *tok = json_tokener_new();
+	if (!tok) {
+		*why = "out of memory";
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	struct json_object *req = len ? json_tokener_parse_ex(tok, line, (int)len) : NULL;
+	size_t end = json_tokener_get_parse_end(tok);
+	if (req)
+		while (end < len && strchr(" \t\r", line[end]))
+			end++;
+	if (!req || json_tokener_get_error(tok) != json_tokener_success || end != len) {
+		json_object_put(req);
+		req = NULL;
+		*why = "malformed request: not one JSON object";
+	}
+	json_tokener_free(tok);
+	return req;
 }
 
-static void *server(void *arg)
+char *control__handle(struct control *c, const char *line, size_t len)
 {
-	struct control *c = arg;
-	for (;;) {
-		struct pollfd p[2] = { { c->fd, POLLIN, 0 }, { c->stop[0], POLLIN, 0 } };
-		if (poll(p, 2, -1) < 0)
-			continue;
-		if (p[1].revents)
-			return NULL;
-		int cl = accept(c->fd, NULL, NULL);
-		if (cl < 0)
-			continue;
-		serve(c, cl);
-		close(cl);
-	}
+	const char *why = NULL;
+	if (len > CONTROL_LINE_MAX)
+		why = "request line too long";
+	struct json_object *req = why ? NULL : parse_line(line, len, &why), *ans;
+	ans = req ? execute(c, req) : error(why);
+	const char *s = ans ? json_object_to_json_string_ext(ans, JSON_C_TO_STRING_PLAIN) : NULL;
+	char *out = s ? strdup(s) : NULL;
+	json_object_put(ans);
+	json_object_put(req);
+	return out;
 }
 
-int control__start(struct control *c, const char *path, struct vm *vms, unsigned n)
+int control__init(struct control *c, struct vm *vms, unsigned n)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	memset(c, 0, sizeof(*c));
 	c->fd = c->stop[0] = c->stop[1] = -1;
-	if (strlen(path) >= sizeof(a.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(a.sun_path, path);
 	c->vms = vms;
 	c->nvms = n;
-	c->path = path;
-	unlink(path);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
-		return -errno;
-	if (bind(c->fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(c->fd, 4) < 0 ||
-	    pipe(c->stop) < 0) {
-		int e = -errno;
-		control__stop(c);
-		return e;
-	}
-	if (pthread_create(&c->thread, NULL, server, c)) {
-		control__stop(c);
-		return -EAGAIN;
-	}
-	c->started = true;
-	return 0;
+	c->snap = calloc(MEMSCHED_MAX_VMS, sizeof(*c->snap));
+	return c->snap ? 0 : -ENOMEM;
 }
 
-void control__stop(struct control *c)
+void control__exit(struct control *c)
 {
-	if (c->started) {
-		if (write(c->stop[1], "x", 1) < 0)
-			pthread_cancel(c->thread);
-		pthread_join(c->thread, NULL);
-		c->started = false;
-	}
-	for (int i = 0; i < 2; i++)
-		if (c->stop[i] >= 0)
-			close(c->stop[i]);
-	if (c->fd >= 0) {
-		close(c->fd);
-		unlink(c->path);
-	}
-	c->fd = c->stop[0] = c->stop[1] = -1;
+	free(c->snap);
+	c->snap = NULL;
 }
