@@ -27,6 +27,8 @@
 struct image { uint8_t *data; size_t len; };
 
 static int fail(struct vm *vm, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct vm *vm, int err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -38,7 +40,8 @@ static int fail(struct vm *vm, int err, const char *fmt, ...)
 static int read_file(struct vm *vm, const char *path, const char *what, struct image *im)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return fail(vm, -errno, "%s %s: %s", what, path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -93,7 +96,7 @@ static bool in_ram(struct vm *vm, uint64_t addr, uint64_t len)
 	return addr + len >= addr && addr + len <= vm->cfg.mem_bytes;
 }
 
-static int load_elf(struct vm *vm, const struct image *im, uint32_t *entry, uint64_t *end)
+static int load_elf(struct vm *vm, const struct mb_image *im, uint32_t *entry, uint64_t *end)
 {
 	const uint8_t *d = im->data;
 	bool is64 = d[EI_CLASS] == ELFCLASS64;
@@ -106,14 +109,17 @@ static int load_elf(struct vm *vm, const struct image *im, uint32_t *entry, uint
 
 	uint64_t phoff, e_entry;
 	unsigned phnum, phentsize, machine;
+	/* Headers are copied out: an image in memory need not be aligned for them. */
 	if (is64) {
-		const Elf64_Ehdr *e = (const void *)d;
-		phoff = e->e_phoff; phnum = e->e_phnum; phentsize = e->e_phentsize;
-		e_entry = e->e_entry; machine = e->e_machine;
+		Elf64_Ehdr e;
+		memcpy(&e, d, sizeof(e));
+		phoff = e.e_phoff; phnum = e.e_phnum; phentsize = e.e_phentsize;
+		e_entry = e.e_entry; machine = e.e_machine;
 	} else {
-		const Elf32_Ehdr *e = (const void *)d;
-		phoff = e->e_phoff; phnum = e->e_phnum; phentsize = e->e_phentsize;
-		e_entry = e->e_entry; machine = e->e_machine;
+		Elf32_Ehdr e;
+		memcpy(&e, d, sizeof(e));
+		phoff = e.e_phoff; phnum = e.e_phnum; phentsize = e.e_phentsize;
+		e_entry = e.e_entry; machine = e.e_machine;
 	}
 	if (machine != (is64 ? EM_X86_64 : EM_386))
 		return fail(vm, -ENOEXEC, "kernel: ELF machine %u is not x86", machine);
@@ -127,13 +133,15 @@ static int load_elf(struct vm *vm, const struct image *im, uint32_t *entry, uint
 		uint64_t type, off, vaddr, paddr, filesz, memsz;
 		const uint8_t *p = d + phoff + (uint64_t)i * phentsize;
 		if (is64) {
-			const Elf64_Phdr *ph = (const void *)p;
-			type = ph->p_type; off = ph->p_offset; vaddr = ph->p_vaddr;
-			paddr = ph->p_paddr; filesz = ph->p_filesz; memsz = ph->p_memsz;
+			Elf64_Phdr ph;
+			memcpy(&ph, p, sizeof(ph));
+			type = ph.p_type; off = ph.p_offset; vaddr = ph.p_vaddr;
+			paddr = ph.p_paddr; filesz = ph.p_filesz; memsz = ph.p_memsz;
 		} else {
-			const Elf32_Phdr *ph = (const void *)p;
-			type = ph->p_type; off = ph->p_offset; vaddr = ph->p_vaddr;
-			paddr = ph->p_paddr; filesz = ph->p_filesz; memsz = ph->p_memsz;
+			Elf32_Phdr ph;
+			memcpy(&ph, p, sizeof(ph));
+			type = ph.p_type; off = ph.p_offset; vaddr = ph.p_vaddr;
+			paddr = ph.p_paddr; filesz = ph.p_filesz; memsz = ph.p_memsz;
 		}
 		if (type != PT_LOAD || memsz == 0)
 			continue;
@@ -169,7 +177,7 @@ static int load_elf(struct vm *vm, const struct image *im, uint32_t *entry, uint
 }
 
 /* The a.out kludge: the header's address fields say where the image goes. */
-static int load_kludge(struct vm *vm, const struct image *im, long hoff, uint32_t *entry,
+static int load_kludge(struct vm *vm, const struct mb_image *im, long hoff, uint32_t *entry,
 		       uint64_t *end)
 {
 	uint32_t f[8];
@@ -218,9 +226,9 @@ static uint32_t mbi_string(struct mbi_builder *b, const char *s)
 	return a;
 }
 
-int multiboot__load(struct vm *vm)
+int multiboot__load_images(struct vm *vm, const struct mb_image *kernel,
+			   const struct mb_image *mods, unsigned nmods)
 {
-	struct image im = { 0 };
 	const char *why;
 	uint32_t entry = 0;
 	uint64_t end = 0;
@@ -228,59 +236,47 @@ int multiboot__load(struct vm *vm)
 
 	if (vm->cfg.mem_bytes > 0xe0000000ULL || vm->cfg.mem_bytes < (2u << 20))
 		return fail(vm, -EINVAL, "guest memory must be between 2 MiB and 3584 MiB");
-	if ((r = read_file(vm, vm->cfg.kernel, "kernel", &im)))
-		return r;
-	long hoff = multiboot__find_header(im.data, im.len, &why);
-	if (hoff < 0) {
-		free(im.data);
-		return fail(vm, -ENOEXEC, "kernel %s: %s", vm->cfg.kernel, why);
-	}
+	long hoff = multiboot__find_header(kernel->data, kernel->len, &why);
+	if (hoff < 0)
+		return fail(vm, -ENOEXEC, "kernel %s: %s", kernel->name, why);
 	uint32_t flags;
-	memcpy(&flags, im.data + hoff + 4, 4);
-	if (flags & 0xfff8u) {
-		free(im.data);
+	memcpy(&flags, kernel->data + hoff + 4, 4);
+	if (flags & 0xfff8u)
 		return fail(vm, -ENOEXEC, "kernel %s: requires unsupported multiboot features (flags %#x)",
-			    vm->cfg.kernel, flags);
-	}
-	bool is_elf = im.len >= 4 && !memcmp(im.data, ELFMAG, SELFMAG);
+			    kernel->name, flags);
+	bool is_elf = kernel->len >= 4 && !memcmp(kernel->data, ELFMAG, SELFMAG);
 	if (flags & BIT(16))
-		r = load_kludge(vm, &im, hoff, &entry, &end);
+		r = load_kludge(vm, kernel, hoff, &entry, &end);
 	else if (is_elf)
-		r = load_elf(vm, &im, &entry, &end);
+		r = load_elf(vm, kernel, &entry, &end);
 	else
 		r = fail(vm, -ENOEXEC, "kernel %s: not an ELF file and no multiboot address fields",
-			 vm->cfg.kernel);
-	free(im.data);
+			 kernel->name);
 	if (r)
 		return r;
 
 	/* Modules, page-aligned after the kernel. */
 	struct mbi_builder b = { vm, MBI_BASE };
 	uint32_t mbi = mbi_alloc(&b, 120);
-	uint32_t mods = mbi_alloc(&b, 16 * (vm->cfg.nmodules ? vm->cfg.nmodules : 1));
+	uint32_t mods_at = mbi_alloc(&b, 16 * (nmods ? nmods : 1));
 	uint64_t at = (end + PAGE_SIZE - 1) & PAGE_MASK;
-	for (unsigned i = 0; i < vm->cfg.nmodules; i++) {
-		struct image m;
-		const char *path = vm->cfg.modules[i];
-		if ((r = read_file(vm, path, "module", &m)))
-			return r;
-		if (!in_ram(vm, at, m.len) || at + m.len > 0xe0000000ULL) {
-			free(m.data);
-			return fail(vm, -EFBIG, "module %s (%zu bytes) does not fit in guest RAM", path, m.len);
-		}
-		r = pmap__write(&vm->pmap, GPA(at), m.data, m.len);
-		free(m.data);
-		uint32_t str = mbi_string(&b, path);
+	for (unsigned i = 0; i < nmods; i++) {
+		const struct mb_image *m = &mods[i];
+		if (!in_ram(vm, at, m->len) || at + m->len > 0xe0000000ULL)
+			return fail(vm, -EFBIG, "module %s (%zu bytes) does not fit in guest RAM",
+				    m->name, m->len);
+		r = pmap__write(&vm->pmap, GPA(at), m->data, m->len);
+		uint32_t str = mbi_string(&b, m->name);
 		if (r || !str)
-			return fail(vm, r ? r : -ENOSPC, "module %s: cannot place it", path);
-		uint32_t ent[4] = { (uint32_t)at, (uint32_t)(at + m.len), str, 0 };
-		pmap__write(&vm->pmap, GPA(mods + 16 * i), ent, sizeof(ent));
-		at = (at + m.len + PAGE_SIZE - 1) & PAGE_MASK;
+			return fail(vm, r ? r : -ENOSPC, "module %s: cannot place it", m->name);
+		uint32_t ent[4] = { (uint32_t)at, (uint32_t)(at + m->len), str, 0 };
+		pmap__write(&vm->pmap, GPA(mods_at + 16 * i), ent, sizeof(ent));
+		at = (at + m->len + PAGE_SIZE - 1) & PAGE_MASK;
 	}
 
 	/* The command line as QEMU gives it: the kernel's path, then the arguments. */
 	char *cmd = NULL;
-	if (asprintf(&cmd, "%s%s%s", vm->cfg.kernel, vm->cfg.cmdline ? " " : "",
+	if (asprintf(&cmd, "%s%s%s", kernel->name, vm->cfg.cmdline ? " " : "",
 		     vm->cfg.cmdline ? vm->cfg.cmdline : "") < 0)
 		return fail(vm, -ENOMEM, "out of memory");
 	uint32_t cmdline = mbi_string(&b, cmd);
@@ -295,7 +291,7 @@ int multiboot__load(struct vm *vm)
 		{ 20, 0x100000, vm->cfg.mem_bytes - 0x100000, 1 },
 	};
 	uint32_t mmap = mbi_alloc(&b, sizeof(mm));
-	if (!mbi || !mods || !cmdline || !name || !mmap)
+	if (!mbi || !mods_at || !cmdline || !name || !mmap)
 		return fail(vm, -ENOSPC, "command line too long for the multiboot information area");
 	pmap__write(&vm->pmap, GPA(mmap), mm, sizeof(mm));
 
@@ -304,8 +300,8 @@ int multiboot__load(struct vm *vm)
 	info[1] = 639;                                              /* mem_lower, KiB */
 	info[2] = (uint32_t)((vm->cfg.mem_bytes - 0x100000) >> 10); /* mem_upper, KiB */
 	info[4] = cmdline;
-	info[5] = vm->cfg.nmodules;
-	info[6] = mods;
+	info[5] = nmods;
+	info[6] = mods_at;
 	info[11] = sizeof(mm);
 	info[12] = mmap;
 	info[16] = name;
@@ -314,4 +310,30 @@ int multiboot__load(struct vm *vm)
 	vm->entry = entry;
 	vm->mbi = mbi;
 	return 0;
+}
+
+/* The CLI's path: read the kernel and every module, then load them from memory. */
+int multiboot__load(struct vm *vm)
+{
+	struct image im = { 0 }, m[VM_MAX_MODULES] = { { 0 } };
+	struct mb_image kernel, mods[VM_MAX_MODULES];
+	unsigned n = 0;
+	int r;
+
+	if (vm->cfg.nmodules > VM_MAX_MODULES)
+		return fail(vm, -E2BIG, "more than %d modules", VM_MAX_MODULES);
+	if ((r = read_file(vm, vm->cfg.kernel, "kernel", &im)))
+		return r;
+	for (; n < vm->cfg.nmodules; n++) {
+		if ((r = read_file(vm, vm->cfg.modules[n], "module", &m[n])))
+			goto out_free;
+		mods[n] = (struct mb_image){ m[n].data, m[n].len, vm->cfg.modules[n] };
+	}
+	kernel = (struct mb_image){ im.data, im.len, vm->cfg.kernel };
+	r = multiboot__load_images(vm, &kernel, mods, n);
+out_free:
+	while (n--)
+		free(m[n].data);
+	free(im.data);
+	return r;
 }

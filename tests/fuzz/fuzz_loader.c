@@ -1,0 +1,93 @@
+/*
+ * fuzz_loader.c: the multiboot v1 loader (src/vmm/multiboot.c: header search, ELF32,
+ * ELF64, the a.out kludge, modules, the command line, the multiboot information) fed
+ * images from memory, into a fabricated VM's guest memory. (The Linux boot protocol
+ * loader gets its own harness when it lands.)
+ *
+ * Input:
+ *   u8   guest RAM: 1 + (b % 32) MiB (1 MiB: below the loader's minimum, refused)
+ *   u8   bits 0-1: number of modules (0-3); bit 2: a command line is given
+ *   u8   command-line length L, then L bytes (a NUL ends it early, as in argv)
+ *   per module: u16 length N, then N bytes
+ *   the rest: the kernel image
+ * Beyond the sanitizers it checks what a successful load promises: the multiboot
+ * information lies in the loader's area below 64 KiB, its module list and command line
+ * are where it says and lie in guest RAM, and a kernel entry from ELF is in RAM.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "multiboot.h"
+
+#define POOL_BYTES (40ULL << 20)
+#define MAX_MODS 3
+
+static struct fuzz_vm F;
+
+static uint32_t rd32(uint64_t gpa)
+{
+	uint32_t v = 0;
+	FUZZ_CHECK(pmap__read(&F.vm.pmap, GPA(gpa), &v, 4) == 0);
+	return v;
+}
+
+/* What the guest is promised after a load that returned 0. */
+static void check_mbi(const struct mb_image *kernel, const struct mb_image *mods, unsigned n)
+{
+	struct vm *vm = &F.vm;
+	uint64_t ram = vm->cfg.mem_bytes;
+	FUZZ_CHECK(vm->mbi >= 0x8000 && vm->mbi + 120 <= 0x10000);
+	uint32_t flags = rd32(vm->mbi);
+	FUZZ_CHECK(flags & (1u << 3));
+	FUZZ_CHECK(rd32(vm->mbi + 20) == n);
+	uint32_t list = rd32(vm->mbi + 24);
+	FUZZ_CHECK(list >= 0x8000 && list + 16ULL * n <= 0x10000);
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t start = rd32(list + 16 * i), end = rd32(list + 16 * i + 4);
+		FUZZ_CHECK(start % 4096 == 0 && end - start == mods[i].len && end <= ram);
+		if (i)      /* modules do not overlap each other */
+			FUZZ_CHECK(start >= rd32(list + 16 * (i - 1) + 4));
+	}
+	uint32_t cmd = rd32(vm->mbi + 16);
+	FUZZ_CHECK(cmd >= 0x8000 && cmd < 0x10000);
+	char got[64] = { 0 };
+	size_t want = strlen(kernel->name);
+	pmap__read(&vm->pmap, GPA(cmd), got, want < sizeof(got) ? want : sizeof(got));
+	FUZZ_CHECK(!memcmp(got, kernel->name, want < sizeof(got) ? want : sizeof(got)));
+	if (kernel->len >= 4 && !memcmp(kernel->data, "\177ELF", 4))
+		FUZZ_CHECK(vm->entry < ram);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const mod_names[MAX_MODS] = { "mod0", "mod1", "mod2" };
+	struct fin in = { data, size };
+	struct mb_image kernel, mods[MAX_MODS];
+	char cmdline[256];
+	size_t got;
+
+	uint64_t ram = (1 + fin__u8(&in) % 32ULL) << 20;
+	uint8_t what = fin__u8(&in);
+	unsigned nmods = what & 3;
+	uint8_t cmdlen = fin__u8(&in);
+	const uint8_t *cmd = fin__bytes(&in, cmdlen, &got);
+	memcpy(cmdline, cmd, got);
+	cmdline[got] = 0;
+	for (unsigned i = 0; i < nmods; i++) {
+		uint16_t len = fin__u16(&in);
+		mods[i].data = fin__bytes(&in, len, &mods[i].len);
+		mods[i].name = mod_names[i];
+	}
+	kernel.data = fin__bytes(&in, in.n, &kernel.len);
+	kernel.name = "/boot/kernel";
+
+	fuzz_vm__begin(&F, POOL_BYTES, ram);
+	F.vm.cfg.cmdline = (what & 4) ? cmdline : NULL;
+	if (multiboot__load_images(&F.vm, &kernel, mods, nmods) == 0)
+		check_mbi(&kernel, mods, nmods);
+	else
+		FUZZ_CHECK(F.vm.stop_reason[0]);    /* a refusal always says why */
+	fuzz_vm__end(&F);
+	return 0;
+}
