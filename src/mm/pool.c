@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -97,6 +98,16 @@ void pool__free(struct pool *p, mfn_t f)
 {
 	if (f.v >= p->nframes)
 		return;
+	/* A frame freed twice may already belong to someone else: punching it would zero
+	 * their page and the bitmap would hand it out a second time. Refuse, and say so. */
+	pthread_mutex_lock(&p->lock);
+	bool allocated = p->bitmap[f.v / 64] & BIT(f.v % 64);
+	if (!allocated && p->bad_frees++ == 0)
+		fprintf(stderr, "shade: internal error: machine frame %#llx freed twice\n",
+			(unsigned long long)f.v);
+	pthread_mutex_unlock(&p->lock);
+	if (!allocated)
+		return;
 	/* Give the page back to the host before the frame can be handed out again. */
 	if (fallocate(p->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)mfn_to_ma(f),
 		      (off_t)PAGE_SIZE) < 0) {
@@ -104,13 +115,11 @@ void pool__free(struct pool *p, mfn_t f)
 		p->punch_failures++;
 	}
 	pthread_mutex_lock(&p->lock);
-	if (p->bitmap[f.v / 64] & BIT(f.v % 64)) {
-		p->bitmap[f.v / 64] &= ~BIT(f.v % 64);
-		p->nfree++;
-		p->frees++;
-		if (p->waiters)
-			pthread_cond_broadcast(&p->freed);
-	}
+	p->bitmap[f.v / 64] &= ~BIT(f.v % 64);
+	p->nfree++;
+	p->frees++;
+	if (p->waiters)
+		pthread_cond_broadcast(&p->freed);
 	pthread_mutex_unlock(&p->lock);
 }
 

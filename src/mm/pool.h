@@ -28,6 +28,7 @@ struct pool {
 	unsigned waiters;
 	/* stats */
 	uint64_t allocs, frees, punch_failures, waits;
+	uint64_t bad_frees;          /* frees of a frame not allocated: a bug, said on stderr */
 };
 
 int pool__init(struct pool *p, uint64_t bytes);

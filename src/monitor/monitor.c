@@ -174,11 +174,18 @@ uint64_t *monitor__ldt_entry(struct monitor *m, unsigned cpu, unsigned i)
 
 void *monitor__stack_ptr(struct monitor *m, unsigned cpu, uint64_t va, size_t len)
 {
-	uint64_t lo = MON_CPU(cpu) + MON_CPU_STACK_LO;
-	if (va < lo || va + len > lo + 2 * PAGE_SIZE || len > PAGE_SIZE)
+	uint64_t base = MON_CPU(cpu);
+	mfn_t f;
+
+	if (cpu >= m->ncpus || len > PAGE_SIZE || va + len < va)
 		return NULL;
-	uint64_t off = va - lo;
-	if ((off % PAGE_SIZE) + len > PAGE_SIZE)
+	if (va >= base + MON_CPU_STACK_LO && va + len <= base + MON_CPU_STACK_TOP)
+		f = m->cpu[cpu].stack[(va - base - MON_CPU_STACK_LO) / PAGE_SIZE];
+	else if (va >= base + MON_CPU_IST_LO && va + len <= base + MON_CPU_IST_TOP)
+		f = m->cpu[cpu].ist;   /* NMI, #DF and #MC frames */
+	else
 		return NULL;
-	return (uint8_t *)pool__ptr(m->pool, m->cpu[cpu].stack[off / PAGE_SIZE]) + off % PAGE_SIZE;
+	if ((va % PAGE_SIZE) + len > PAGE_SIZE)
+		return NULL;
+	return (uint8_t *)pool__ptr(m->pool, f) + va % PAGE_SIZE;
 }

@@ -37,7 +37,8 @@ int monitor__link(struct monitor *m, struct ptab *root);
 uint64_t *monitor__gdt_entry(struct monitor *m, unsigned cpu, unsigned i);
 /* The real LDT entry `i` of vCPU `cpu`. */
 uint64_t *monitor__ldt_entry(struct monitor *m, unsigned cpu, unsigned i);
-/* Host pointer to a monitor virtual address inside vCPU `cpu`'s stack, or NULL. */
+/* Host pointer to `len` bytes at a monitor virtual address inside one page of vCPU
+ * `cpu`'s stacks (the RSP0 stack or the IST stack), or NULL. */
 void *monitor__stack_ptr(struct monitor *m, unsigned cpu, uint64_t va, size_t len);
 
 #endif

@@ -186,6 +186,20 @@ static void check_sp(struct audit *a, struct shadow_page *sp, uint16_t *tracked)
 	}
 }
 
+/* The monitor must stay reachable from every root the vCPU may run on: without it the
+ * next trap finds no IDT, no stack, and the real CPU double- or triple-faults. */
+static void check_monitor_link(struct audit *a, struct shadow_page *root)
+{
+	struct mmu *m = a->m;
+	uint64_t e = root->spt[MON_PML4_SLOT];
+	if (!(e & PTE_P) || pte_mfn(e).v != m->mon->pdpt.v)
+		VIOLATION(a, "root of gfn %#llx does not link the monitor (entry %#llx)",
+			  (unsigned long long)root->gfn.v, (unsigned long long)e);
+	if (!pool__allocated(m->pool, root->mfn))
+		VIOLATION(a, "root of gfn %#llx lives in a free machine frame %#llx",
+			  (unsigned long long)root->gfn.v, (unsigned long long)root->mfn.v);
+}
+
 static void check_roots(struct audit *a)
 {
 	struct mmu *m = a->m;
@@ -200,6 +214,7 @@ static void check_roots(struct audit *a)
 		if (root->root_count != held)
 			VIOLATION(a, "root of gfn %#llx: root count %u, held %u times",
 				  (unsigned long long)root->gfn.v, root->root_count, held);
+		check_monitor_link(a, root);
 		/* A PAE root's PDPTEs are the loaded registers: only the current one can be
 		 * compared with a walk. Other roots are keyed by their CR3's frame. */
 		if (a->env.mode == PG_PAE && r != 0)
@@ -264,6 +279,9 @@ unsigned mmu__audit_va(struct mmu *m, const struct walk_env *env, const struct w
 	struct audit a = { .m = m, .env = *env, .mem = mem };
 	struct shadow_page *sp = m->roots[0];
 	bool user = true, writable = true, nx = false;
+
+	if (sp)
+		check_monitor_link(&a, sp);
 
 	for (unsigned level = 4; sp && level >= 1; level--) {
 		unsigned i = pt_index(va, level);

@@ -188,7 +188,14 @@ static void handle_trap(struct vcpu *vcpu, unsigned vec)
 	uint64_t *frame;
 
 	vcpu->stats.traps[vec]++;
-	vcpu__load_state(vcpu, true);
+	if (vcpu__load_state(vcpu, true)) {
+		vcpu->stats.monitor_faults++;
+		vm__stop(vcpu->vm, 4, "monitor trap (vector %u) with its frame outside the monitor's "
+			 "stacks: rsp %#llx rip %#llx cr3 %#llx", vec,
+			 (unsigned long long)vcpu->run->s.regs.regs.rsp,
+			 (unsigned long long)vcpu->run->s.regs.regs.rip, (unsigned long long)s->cr3);
+		return;
+	}
 	frame = monitor__stack_ptr(&vcpu->vm->mon, vcpu->id, vcpu->g.frame_va, MON_FRAME_SIZE);
 	uint32_t err = (uint32_t)frame[MON_FRAME_ERR / 8];
 	if (vcpu->vm->cfg.trace)
@@ -207,8 +214,13 @@ static void handle_trap(struct vcpu *vcpu, unsigned vec)
 		return;
 	}
 	if ((vcpu->g.seg[S_CS].selector & 3) == 0) {
-		vm__stop(vcpu->vm, 4, "monitor fault: vector %u error %#x at %#llx (cr2 %#llx)", vec,
-			 err, (unsigned long long)vcpu->g.rip, (unsigned long long)s->cr2);
+		/* The monitor itself faulted (on the IST stack for NMI, #DF and #MC): a bug
+		 * of shade's, never the guest's. Only this VM stops. */
+		vcpu->stats.monitor_faults++;
+		vm__stop(vcpu->vm, 4, "monitor fault: vector %u error %#x at %#llx rsp %#llx "
+			 "(cr2 %#llx cr3 %#llx)", vec, err, (unsigned long long)vcpu->g.rip,
+			 (unsigned long long)vcpu->g.gpr[R_SP], (unsigned long long)s->cr2,
+			 (unsigned long long)s->cr3);
 		return;
 	}
 	if (vcpu->step.active && end_trace_step(vcpu, vec))

@@ -87,6 +87,13 @@ static void audit(struct vcpu *vcpu, const char *after, bool full, uint64_t va)
 	full = full || ++vm->audit_ops % MMU_AUDIT_FULL_EVERY == 0 || va == (uint64_t)-1;
 	unsigned bad = full ? mmu__audit(&vm->mmu, &env, &wm)
 			    : mmu__audit_va(&vm->mmu, &env, &wm, va);
+	/* The real CPU runs on the current root and nothing else. */
+	uint64_t real_cr3 = vcpu->run->s.regs.sregs.cr3;
+	if (!vm->mmu.roots[0] || real_cr3 != mfn_to_ma(vm->mmu.roots[0]->mfn)) {
+		fprintf(stderr, "audit: the real CR3 %#llx is not the current shadow root\n",
+			(unsigned long long)real_cr3);
+		bad++;
+	}
 	if (bad)
 		vm__stop(vm, 4, "shadow MMU audit: %u violation(s) after %s", bad, after);
 }

@@ -73,5 +73,6 @@ void stats__print(FILE *f, const char *who, const struct vcpu_stats *s)
 	P(irqs_injected); P(irq_windows); P(halts); P(halt_wakeups); P(hidden_faults);
 	P(mmio_faults); P(io_exits); P(io_user_checked); P(internal_errors_emulated);
 	P(tlb_flushes); P(traced_writes); P(virq_in_monitor); P(syscalls); P(backend_resyncs);
+	P(monitor_faults);
 #undef P
 }

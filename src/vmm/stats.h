@@ -31,6 +31,7 @@ struct vcpu_stats {
 	uint64_t io_exits, io_user_checked;
 	uint64_t internal_errors_emulated;
 	uint64_t tlb_flushes, traced_writes, virq_in_monitor, syscalls, backend_resyncs;
+	uint64_t monitor_faults;   /* traps taken by the monitor itself: always a VM stop */
 };
 
 /* Every exit of the vCPU (all reasons, and KVM_RUN interrupted by a signal). */

@@ -99,7 +99,7 @@ static struct kvm_segment desc_to_seg(struct vcpu *vcpu, uint16_t sel,
 	return s;
 }
 
-void vcpu__load_state(struct vcpu *vcpu, bool from_frame)
+int vcpu__load_state(struct vcpu *vcpu, bool from_frame)
 {
 	struct gstate *g = &vcpu->g;
 	struct kvm_regs *r = &vcpu->run->s.regs.regs;
@@ -119,6 +119,12 @@ void vcpu__load_state(struct vcpu *vcpu, bool from_frame)
 	g->gpr_dirty = g->seg_dirty = false;
 	if (from_frame) {
 		uint64_t *f = monitor__stack_ptr(&vcpu->vm->mon, vcpu->id, r->rsp, MON_FRAME_SIZE);
+		if (!f) {
+			/* Not a frame the monitor's stubs build: the caller stops the VM. */
+			g->in_frame = false;
+			g->cpl = 0;
+			return -EFAULT;
+		}
 		g->frame_va = r->rsp;
 		gp[R_AX] = f[MON_FRAME_RAX / 8];
 		g->rip = f[MON_FRAME_RIP / 8];
@@ -130,6 +136,7 @@ void vcpu__load_state(struct vcpu *vcpu, bool from_frame)
 	vcpu->last_cs = g->seg[S_CS];
 	vcpu->last_ss = g->seg[S_SS];
 	g->cpl = (g->seg[S_CS].selector & 3) == 3 ? 3 : 0;
+	return 0;
 }
 
 void vcpu__flush_now(struct vcpu *vcpu)

@@ -70,8 +70,9 @@ void vcpu__wait(struct vcpu *vcpu);
  * (or stop the VM, status 0, if the guest halted with interrupts off). */
 void vcpu__halt(struct vcpu *vcpu, bool guest_if);
 
-/* Load vcpu->g from the exit (frame or sync registers) and write it back. */
-void vcpu__load_state(struct vcpu *vcpu, bool from_frame);
+/* Load vcpu->g from the exit (frame or sync registers) and write it back. Loading from
+ * the frame fails (-EFAULT) when the trap's RSP is not on one of the monitor's stacks. */
+int vcpu__load_state(struct vcpu *vcpu, bool from_frame);
 void vcpu__store_state(struct vcpu *vcpu);
 /* Ask for the real TLB entry of `va` (or all non-global entries, va = -1) to be flushed
  * before the guest runs again: needed after a present shadow entry is downgraded. */

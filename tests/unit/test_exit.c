@@ -390,6 +390,49 @@ START_TEST(sysenter_and_sysexit_follow_the_msrs)
 }
 END_TEST
 
+/* The monitor itself took #DF (NMI and #MC alike) on its IST stack: the VM stops with a
+ * report, and shade reads nothing outside the monitor's pages. */
+START_TEST(machine_exception_in_the_monitor_stops_the_vm)
+{
+	uint64_t frame = MON_CPU(0) + MON_CPU_IST_TOP - MON_FRAME_SIZE;
+	trap(X86_DF, 0, CODE, 0, RFL_FIXED, KSTACK);
+	uint64_t *f = monitor__stack_ptr(&vm.mon, 0, frame, MON_FRAME_SIZE);
+	ck_assert_ptr_nonnull(f);
+	f[MON_FRAME_VEC / 8] = X86_DF;
+	f[MON_FRAME_RIP / 8] = MON_TEXT + 14 * MON_STUB_SIZE;   /* inside a stub */
+	f[MON_FRAME_CS / 8] = MON_SEL_CS;
+	f[MON_FRAME_SS / 8] = 0;
+	run->s.regs.regs.rsp = frame;
+	exit__handle(&vcpu);
+	ck_assert(atomic_load(&vm.stop));
+	ck_assert_int_eq(vm.exit_status, 4);
+	ck_assert_uint_eq(vcpu.stats.monitor_faults, 1);
+	ck_assert_uint_eq(vcpu.stats.traps[X86_DF], 1);
+}
+END_TEST
+
+/* A trap whose RSP is on no monitor stack (the guard pages, another vCPU's block, or
+ * garbage) is a stop, not a read through a null or foreign pointer. */
+START_TEST(trap_frame_outside_the_monitor_stacks_stops_the_vm)
+{
+	static const uint64_t bad[] = {
+		MON_CPU(0) + MON_CPU_STACK_LO - MON_FRAME_SIZE,    /* guard page below RSP0 */
+		MON_CPU(0) + MON_CPU_IST_LO - 8,                   /* straddles the IST guard */
+		MON_CPU(1) + MON_CPU_STACK_TOP - MON_FRAME_SIZE,   /* a vCPU that does not exist */
+		0x1000, ~0ULL - 16,
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		trap(X86_GP, 0, CODE, 0, RFL_FIXED, KSTACK);
+		run->s.regs.regs.rsp = bad[i];
+		atomic_store(&vm.stop, false);
+		exit__handle(&vcpu);
+		ck_assert_msg(atomic_load(&vm.stop), "rsp %#llx", (unsigned long long)bad[i]);
+		ck_assert_int_eq(vm.exit_status, 4);
+	}
+	ck_assert_uint_eq(vcpu.stats.monitor_faults, sizeof(bad) / sizeof(bad[0]));
+}
+END_TEST
+
 START_TEST(virtual_interrupt_on_a_monitor_stub_resumes_the_stub)
 {
 	/* The injected vector arrived while a stub ran (CS RPL 0): nothing is written back,
@@ -430,6 +473,8 @@ int main(void)
 	tcase_add_test(tc, writes_unicorn_cannot_take_are_single_stepped);
 	tcase_add_test(tc, virtual_interrupt_on_a_monitor_stub_resumes_the_stub);
 	tcase_add_test(tc, sysenter_and_sysexit_follow_the_msrs);
+	tcase_add_test(tc, machine_exception_in_the_monitor_stops_the_vm);
+	tcase_add_test(tc, trap_frame_outside_the_monitor_stacks_stops_the_vm);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
