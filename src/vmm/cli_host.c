@@ -23,76 +23,6 @@
 #include "control.h"
 #include "vcpu.h"
 
-#define HOST_MAX_VMS 64
-#define HOST_SHARE_RATE 1000      /* pages per second per VM: 4 MiB/s */
-
-static const char usage_host[] =
-	"usage: shade host [HOST OPTIONS] --vm NAME --kernel FILE [VM OPTIONS]\n"
-	"                  [--vm NAME --kernel FILE [VM OPTIONS]]...\n"
-	"\n"
-	"Run several VMs at once on one pool of machine memory. Options after a --vm apply\n"
-	"to that VM. Each VM's console goes to LOG_DIR/NAME.log and, prefixed with\n"
-	"[NAME], to stdout.\n"
-	"\n"
-	"host options:\n"
-	"      --machine-mem SIZE  the machine-memory pool shared by all VMs (default: the\n"
-	"                       sum of guest memory + 64M per VM); may be smaller than the\n"
-	"                       guests' memory: untouched guest memory costs nothing\n"
-	"      --log-dir DIR    console logs (default: the current directory)\n"
-	"      --quiet          no console lines on stdout (logs only)\n"
-	"      --stats          print every VM's counters and the pool's at exit\n"
-	"      --sample-ms N    every N ms, one 'sample' line on stderr: machine memory in\n"
-	"                       use and really resident (memfd blocks, RssShmem), sharing\n"
-	"      --census         samples also count the guest pages whose contents another\n"
-	"                       backed guest page already has (what sharing could save)\n"
-	"      --audit          check shadow page-table invariants after every operation\n"
-	"      --ctl SOCKET     a control socket (QMP-like JSON; see 'shade ctl')\n"
-	"      --share-rate N   page-sharing scan rate per VM, pages per second (default\n"
-	"                       %d; 0 turns sharing off)\n"
-	"      --share-total N  at most N pages per second for all VMs together (each VM\n"
-	"                       gets an equal part, at most its --share-rate)\n"
-	"\n"
-	"memory allocation (ESX-style; see docs/architecture.md):\n"
-	"      --tau PCT        idle memory tax rate, 0 to 99 (default 75)\n"
-	"      --alloc-ms N     allocation period: targets, balloon and swap (default 1000)\n"
-	"      --wss-ms N       working-set sampling period (default 30000, as ESX)\n"
-	"      --wss-pages N    pages per working-set sample (default 100, as ESX)\n"
-	"      --wss-clock C    what a sampling period counts: wall (default) or run, the\n"
-	"                       VM's run time as in ESX (time halted does not count)\n"
-	"      --swap-dir DIR   where the host swap file goes (default $TMPDIR or /var/tmp);\n"
-	"                       it is removed at exit\n"
-	"      --swap-size SIZE its capacity (default: the sum of guest memory)\n"
-	"      --swap-rate N    swap-out pages per second per VM at most (default 25600)\n"
-	"      --csv FILE       one row per VM per allocation period (esxtop's names)\n"
-	"\n"
-	"VM options:\n"
-	"      --vm NAME        start a VM description (letters, digits, '-', '_')\n"
-	"      --kernel FILE    its multiboot kernel (required)\n"
-	"  -m, --mem SIZE       its RAM (default 128M)\n"
-	"  -c, --cmdline STR    its kernel command line\n"
-	"  -M, --module FILE    a multiboot module (repeatable)\n"
-	"      --clones N       N identical VMs NAME1..NAMEN from this description\n"
-	"      --balloon SIZE   its virtio balloon's target from the start\n"
-	"      --no-balloon     no virtio balloon device (reclaimed by swapping only)\n"
-	"      --min SIZE       machine memory guaranteed to it (default 0)\n"
-	"      --shares N       its proportional share (default 10 per MiB of --mem)\n"
-	"  -h, --help           this text\n";
-
-struct host_opts {
-	struct vm_config vms[HOST_MAX_VMS];
-	char names[HOST_MAX_VMS][40];
-	unsigned clones[HOST_MAX_VMS];
-	unsigned nvms;
-	uint64_t machine;
-	const char *log_dir;
-	bool quiet, stats, audit;
-	uint64_t share_rate, share_total;
-	const char *ctl;
-	unsigned sample_ms;
-	bool census;
-	struct memsched_config ms;
-	bool swap_size_set;
-};
 
 static struct vm *host_vms;
 static unsigned host_nvms;
@@ -101,205 +31,6 @@ static void on_signal(int sig)
 {
 	for (unsigned i = 0; i < host_nvms; i++)
 		vm__stop(&host_vms[i], 4, "stopped by signal %d", sig);
-}
-
-static bool good_name(const char *s)
-{
-	size_t n = strlen(s);
-	if (!n || n > 30)
-		return false;
-	for (; *s; s++)
-		if (!(*s == '-' || *s == '_' || (*s >= '0' && *s <= '9') ||
-		      ((*s | 32) >= 'a' && (*s | 32) <= 'z')))
-			return false;
-	return true;
-}
-
-/* A decimal number in [lo, hi]: 0, or -1. */
-static int parse(int argc, char **argv, struct host_opts *o)
-{
-	static const struct option opts[] = {
-		{ "machine-mem", required_argument, 0, 'P' },
-		{ "log-dir", required_argument, 0, 'L' },
-		{ "quiet", no_argument, 0, 'q' },
-		{ "stats", no_argument, 0, 'S' },
-		{ "audit", no_argument, 0, 'A' },
-		{ "vm", required_argument, 0, 'V' },
-		{ "kernel", required_argument, 0, 'k' },
-		{ "mem", required_argument, 0, 'm' },
-		{ "cmdline", required_argument, 0, 'c' },
-		{ "module", required_argument, 0, 'M' },
-		{ "clones", required_argument, 0, 'n' },
-		{ "balloon", required_argument, 0, 'b' },
-		{ "share-rate", required_argument, 0, 'H' },
-		{ "sample-ms", required_argument, 0, 'T' },
-		{ "census", no_argument, 0, 'C' },
-		{ "share-total", required_argument, 0, 'R' },
-		{ "ctl", required_argument, 0, 'X' },
-		{ "tau", required_argument, 0, 1001 },
-		{ "alloc-ms", required_argument, 0, 1002 },
-		{ "wss-ms", required_argument, 0, 1003 },
-		{ "wss-pages", required_argument, 0, 1004 },
-		{ "swap-dir", required_argument, 0, 1005 },
-		{ "swap-size", required_argument, 0, 1006 },
-		{ "swap-rate", required_argument, 0, 1007 },
-		{ "csv", required_argument, 0, 1008 },
-		{ "wss-clock", required_argument, 0, 1009 },
-		{ "no-balloon", no_argument, 0, 1101 },
-		{ "min", required_argument, 0, 1102 },
-		{ "shares", required_argument, 0, 1103 },
-		{ "help", no_argument, 0, 'h' },
-		{ 0, 0, 0, 0 },
-	};
-	struct vm_config *vm = NULL;
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:c:M:h", opts, NULL)) != -1) {
-		if ((c < 256 && strchr("kmcMnb", c) && !vm) || (c > 1100 && !vm))
-			return cli__die(2, "'%s' comes before any --vm", argv[optind - 1]);
-		switch (c) {
-		case 'P':
-			if (cli__parse_size(optarg, &o->machine) || o->machine % PAGE_SIZE ||
-			    !o->machine)
-				return cli__die(2, "bad --machine-mem size '%s'", optarg);
-			break;
-		case 'L': o->log_dir = optarg; break;
-		case 'q': o->quiet = true; break;
-		case 'C': o->census = true; break;
-		case 'X': o->ctl = optarg; break;
-		case 'R': {
-			unsigned long n;
-			if (cli__parse_ulong(optarg, 1, 100000000UL, &n))
-				return cli__die(2, "bad --share-total '%s' (pages per second)", optarg);
-			o->share_total = n;
-			break;
-		}
-		case 'S': o->stats = true; break;
-		case 'A': o->audit = true; break;
-		case 'T': {
-			unsigned long n;
-			if (cli__parse_ulong(optarg, 10, 3600000UL, &n))
-				return cli__die(2, "bad --sample-ms '%s' (10 or more)", optarg);
-			o->sample_ms = (unsigned)n;
-			break;
-		}
-		case 'H': {
-			unsigned long n;
-			if (cli__parse_ulong(optarg, 0, 10000000UL, &n))
-				return cli__die(2, "bad --share-rate '%s' (pages per second)", optarg);
-			o->share_rate = n;
-			break;
-		}
-		case 'V':
-			if (o->nvms == HOST_MAX_VMS)
-				return cli__die(2, "too many VMs (at most %d)", HOST_MAX_VMS);
-			if (!good_name(optarg))
-				return cli__die(2, "bad VM name '%s' (1-30 of letters, digits, '-', '_')",
-						optarg);
-			for (unsigned i = 0; i < o->nvms; i++)
-				if (!strcmp(o->vms[i].name, optarg))
-					return cli__die(2, "two VMs named '%s'", optarg);
-			vm = &o->vms[o->nvms];
-			o->clones[o->nvms] = 1;
-			o->nvms++;
-			*vm = (struct vm_config){ .name = optarg, .mem_bytes = 128ULL << 20,
-						  .console_in = -1, .console_out = STDOUT_FILENO,
-						  .console_log = -1, .console_prefix = true };
-			break;
-		case 1001: {
-			unsigned long v;
-			if (cli__parse_ulong(optarg, 0, 99, &v))
-				return cli__die(2, "bad --tau '%s' (a percentage, 0 to 99)", optarg);
-			o->ms.tau = (double)v / 100.0;
-			break;
-		}
-		case 1002: case 1003: {
-			unsigned long v;
-			if (cli__parse_ulong(optarg, 10, 3600000UL, &v))
-				return cli__die(2, "bad --%s '%s' (10 to 3600000 ms)",
-						c == 1002 ? "alloc-ms" : "wss-ms", optarg);
-			*(c == 1002 ? &o->ms.alloc_ms : &o->ms.sample_ms) = (unsigned)v;
-			break;
-		}
-		case 1004: {
-			unsigned long v;
-			if (cli__parse_ulong(optarg, 1, MS_SAMPLE_MAX, &v))
-				return cli__die(2, "bad --wss-pages '%s' (1 to %d)", optarg, MS_SAMPLE_MAX);
-			o->ms.sample_pages = (unsigned)v;
-			break;
-		}
-		case 1005: o->ms.swap_dir = optarg; break;
-		case 1006:
-			if (cli__parse_size(optarg, &o->ms.swap_bytes) || o->ms.swap_bytes < PAGE_SIZE)
-				return cli__die(2, "bad --swap-size '%s'", optarg);
-			o->swap_size_set = true;
-			break;
-		case 1007: {
-			unsigned long v;
-			if (cli__parse_ulong(optarg, 1, 100000000UL, &v))
-				return cli__die(2, "bad --swap-rate '%s' (pages per second)", optarg);
-			o->ms.swap_rate = v;
-			break;
-		}
-		case 1008: o->ms.csv = optarg; break;
-		case 1009:
-			if (strcmp(optarg, "wall") && strcmp(optarg, "run"))
-				return cli__die(2, "bad --wss-clock '%s' (wall or run)", optarg);
-			o->ms.run_clock = !strcmp(optarg, "run");
-			break;
-		case 1101: vm->no_balloon = true; break;
-		case 1102:
-			if (cli__parse_size(optarg, &vm->min_bytes) || vm->min_bytes % PAGE_SIZE)
-				return cli__die(2, "%s: bad --min size '%s'", vm->name, optarg);
-			break;
-		case 1103: {
-			unsigned long v;
-			if (cli__parse_ulong(optarg, 1, 1000000000UL, &v))
-				return cli__die(2, "%s: bad --shares '%s' (1 or more)", vm->name, optarg);
-			vm->shares = v;
-			break;
-		}
-		case 'k': vm->kernel = optarg; break;
-		case 'm':
-			if (cli__parse_size(optarg, &vm->mem_bytes) || vm->mem_bytes % PAGE_SIZE ||
-			    !vm->mem_bytes)
-				return cli__die(2, "%s: bad --mem size '%s'", vm->name, optarg);
-			break;
-		case 'c': vm->cmdline = optarg; break;
-		case 'b':
-			if (cli__parse_size(optarg, &vm->balloon_target) || vm->balloon_target % PAGE_SIZE)
-				return cli__die(2, "%s: bad --balloon size '%s'", vm->name, optarg);
-			break;
-		case 'M':
-			if (vm->nmodules == VM_MAX_MODULES)
-				return cli__die(2, "%s: too many modules (at most %d)", vm->name,
-						VM_MAX_MODULES);
-			vm->modules[vm->nmodules++] = optarg;
-			break;
-		case 'n': {
-			unsigned long n;
-			if (cli__parse_ulong(optarg, 1, HOST_MAX_VMS, &n))
-				return cli__die(2, "%s: bad --clones '%s' (1 to %d)", vm->name, optarg,
-						HOST_MAX_VMS);
-			o->clones[vm - o->vms] = (unsigned)n;
-			break;
-		}
-		case 'h': printf(usage_host, HOST_SHARE_RATE); exit(0);
-		default: fprintf(stderr, usage_host, HOST_SHARE_RATE); return 2;
-		}
-	}
-	if (optind != argc)
-		return cli__die(2, "unexpected argument '%s' (see 'shade host --help')", argv[optind]);
-	if (!o->nvms)
-		return cli__die(2, "no VM given (--vm NAME --kernel FILE; see 'shade host --help')");
-	for (unsigned i = 0; i < o->nvms; i++) {
-		if (!o->vms[i].kernel)
-			return cli__die(2, "%s: no --kernel given", o->vms[i].name);
-		if (o->vms[i].min_bytes > o->vms[i].mem_bytes)
-			return cli__die(2, "%s: --min is larger than --mem", o->vms[i].name);
-	}
-	return 0;
 }
 
 /* The VMs to build: clones expanded, names, console logs, shared settings. */
@@ -328,7 +59,12 @@ static int expand(struct host_opts *o, struct vm_config *out, char (*names)[40],
 			char path[4096];
 			snprintf(path, sizeof(path), "%s/%s.log", o->log_dir ? o->log_dir : ".",
 				 c->name);
-			c->console_log = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			/* O_NONBLOCK: a FIFO there with no reader is an error (ENXIO), not a
+			 * wait forever; the log is then written blocking as any file. */
+			c->console_log = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+					      O_NONBLOCK, 0644);
+			if (c->console_log >= 0)
+				fcntl(c->console_log, F_SETFL, 0);
 			if (c->console_log < 0)
 				return cli__die(2, "%s: cannot open the console log %s: %s", c->name,
 						path, strerror(errno));
@@ -451,13 +187,12 @@ int cli__host(int argc, char **argv)
 	unsigned n;
 	int ret, status = 0;
 
-	memset(&o, 0, sizeof(o));
-	o.share_rate = HOST_SHARE_RATE;
-	o.ms = (struct memsched_config){ .tau = 0.75, .alloc_ms = 1000, .sample_ms = 30000,
-					 .sample_pages = 100, .swap_rate = 25600 };
-	o.ms.swap_dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
-	if ((ret = parse(argc, argv, &o)))
-		return ret;
+	if (cli__parse_host(argc, argv, &o))
+		return cli__die(2, "%s", o.err);
+	if (o.help) {
+		cli__host_usage(stdout);
+		return 0;
+	}
 	if (o.log_dir && mkdir(o.log_dir, 0755) < 0 && errno != EEXIST)
 		return cli__die(2, "cannot create the log directory %s: %s", o.log_dir,
 				strerror(errno));

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,27 +99,29 @@ static void panel(struct json_object *ret, const char *path)
 int cli__top(int argc, char **argv)
 {
 	static const struct option opts[] = { { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
-	double delay = 2;
-	long count = -1;
+	static const char shorts[] = ":d:n:bh";   /* ':' first: getopt reports a missing argument */
+	uint64_t delay_ms = 2000;
+	unsigned long count = 0;        /* 0: until the host exits */
 	bool batch = false;
+	char why[CLI_ERR_MAX];
 	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:n:bh", opts, NULL)) != -1) {
-		char *end;
+	optind = 0;          /* glibc: 0 also resets getopt's state between calls */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			delay = strtod(optarg, &end);
-			if (*end || !(delay >= 0.1 && delay <= 3600))
+			if (cli__parse_seconds(optarg, &delay_ms) || delay_ms < 100 || delay_ms > 3600000)
 				return cli__die(2, "bad -d '%s' (0.1 to 3600 seconds)", optarg);
 			break;
 		case 'n':
-			count = strtol(optarg, &end, 10);
-			if (*end || count < 1)
+			if (cli__parse_ulong(optarg, 1, LONG_MAX, &count))
 				return cli__die(2, "bad -n '%s' (1 or more)", optarg);
 			break;
 		case 'b': batch = true; break;
 		case 'h': fputs(usage_top, stdout); return 0;
-		default: fputs(usage_top, stderr); return 2;
+		default:
+			cli__bad_option(why, "top", argv, shorts, opts);
+			return cli__die(2, "%s", why);
 		}
 	}
 	if (optind != argc - 1)
@@ -129,9 +132,9 @@ int cli__top(int argc, char **argv)
 	if (!reply)
 		return cli__die(4, "out of memory");
 	int status = 0;
-	for (long k = 0; count < 0 || k < count; k++) {
+	for (unsigned long k = 0; !count || k < count; k++) {
 		if (k) {
-			struct timespec d = { (time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9) };
+			struct timespec d = { (time_t)(delay_ms / 1000), (long)(delay_ms % 1000) * 1000000L };
 			nanosleep(&d, NULL);
 		}
 		int r = control__request(path, "{\"execute\":\"query-memsched\"}", reply, CONTROL_REPLY_MAX);

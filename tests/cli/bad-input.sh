@@ -1,7 +1,7 @@
 #!/bin/sh
 # bad-input.sh SHADE GUESTDIR: every kind of bad input gets one line on stderr that says
 # what is wrong, a non-zero exit status (2 for bad input), and no crash (no signal, no
-# sanitizer or assertion output).
+# sanitizer or assertion output), and never a hang (each run has a hang guard of 60 s).
 set -u
 shade=$1 guests=$2
 tmp=$(mktemp -d)
@@ -12,13 +12,27 @@ pass=0 fail=0
 expect() {
 	name=$1 want=$2 pat=$3
 	shift 4
-	"$shade" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+	timeout 60 "$shade" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
 	got=$?
 	lines=$(wc -l <"$tmp/err")
 	if [ "$got" -eq "$want" ] && grep -q -- "$pat" "$tmp/err" && [ "$lines" -le 1 ]; then
 		pass=$((pass + 1)); echo "ok - $name"
 	else
 		fail=$((fail + 1)); echo "not ok - $name (status $got, want $want; stderr:)"; cat "$tmp/err"
+	fi
+}
+
+# expect_help NAME -- ARGS...: the full help on stdout, nothing on stderr, status 0.
+expect_help() {
+	name=$1
+	shift 2
+	timeout 60 "$shade" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+	got=$?
+	if [ "$got" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -ge 3 ] && [ ! -s "$tmp/err" ] &&
+	   grep -q "usage: shade" "$tmp/out"; then
+		pass=$((pass + 1)); echo "ok - $name"
+	else
+		fail=$((fail + 1)); echo "not ok - $name (status $got)"; cat "$tmp/err"
 	fi
 }
 
@@ -59,12 +73,66 @@ expect "top without socket" 2 "no SOCKET given" -- top
 expect "top with no host there" 2 "cannot reach" -- top -n 1 "$tmp/no-such-socket"
 expect "top bad -d" 2 "bad -d" -- top -d 0 "$tmp/no-such-socket"
 
+# A usage error is one line, not the help; --help is the help.
+expect "run: unknown option" 2 "unknown or ambiguous option '--foo'" -- run --foo "$tmp/text"
+expect "run: unknown short option" 2 "unknown option '-x'" -- run -x "$tmp/text"
+expect "run: option without its argument" 2 "option '--mem' needs an argument" -- run --mem
+expect "run: option with an unwanted argument" 2 "'--stats' takes no argument" -- run --stats=1 "$tmp/text"
+expect "host: unknown option" 2 "unknown or ambiguous option '--foo'" -- host --foo
+expect "host: option without its argument" 2 "option '--tau' needs an argument" -- host --vm a --kernel "$tmp/text" --tau
+expect "top: unknown option" 2 "unknown or ambiguous option '--foo'" -- top --foo x
+expect "top: unknown short option" 2 "unknown option '-x'" -- top -x s
+expect "ctl: too few arguments" 2 "needs SOCKET VM COMMAND" -- ctl "$tmp/no-such-socket"
+expect_help "shade --help" -- --help
+expect_help "run --help" -- run --help
+expect_help "host --help" -- host --help
+expect_help "top --help" -- top --help
+expect_help "ctl --help" -- ctl --help
+
+# Numbers are plain digits: no blank, no sign (strtoul took " -1" as 2^64 - 1).
+tab=$(printf '\t')
+expect "run: --mem with a blank and a minus" 2 "bad --mem" -- run --mem "$tab-4096" "$tmp/text"
+expect "run: --mem ' -1'" 2 "bad --mem" -- run --mem " -1" "$tmp/text"
+expect "run: --mem -0x10" 2 "bad --mem" -- run --mem -0x10 "$tmp/text"
+expect "run: --machine-mem with a blank and a minus" 2 "bad --machine-mem" -- run --machine-mem "$tab-4096" "$tmp/text"
+expect "run: --balloon with a blank and a minus" 2 "bad --balloon" -- run --balloon " -4096" "$tmp/text"
+expect "run: --shadow-max with a leading blank" 2 "bad --shadow-max" -- run --shadow-max " 20" "$tmp/text"
+expect "run: --share-rate ' -1'" 2 "bad --share-rate" -- run --share-rate " -1" "$tmp/text"
+expect "host: --tau with a leading blank" 2 "bad --tau" -- host --tau " 5" --vm a --kernel "$tmp/text"
+expect "host: --min with a blank and a minus" 2 "bad --min" -- host --vm a --kernel "$tmp/text" --min "$tab-4096"
+expect "host: --swap-size ' -1'" 2 "bad --swap-size" -- host --swap-size " -1" --vm a --kernel "$tmp/text"
+expect "top: -d with a leading blank" 2 "bad -d" -- top -d " 1" "$tmp/no-such-socket"
+expect "top: -d in exponent form" 2 "bad -d" -- top -d 1e1 "$tmp/no-such-socket"
+expect "top: -n ' -1'" 2 "bad -n" -- top -n " -1" "$tmp/no-such-socket"
+expect "ctl: balloon ' -4096'" 2 "balloon needs" -- ctl "$tmp/no-such-socket" a balloon " -4096"
+expect "ctl: shares ' 5'" 2 "shares needs" -- ctl "$tmp/no-such-socket" a shares " 5"
+expect "size above 2^64" 2 "bad --mem" -- run --mem 99999999999999999999 "$tmp/text"
+# Sizes that no VM can have are refused before any is set up.
+expect "run: --mem 99999999G" 2 "bad --mem" -- run --mem 99999999G "$tmp/text"
+expect "run: --machine-mem 99999999G" 2 "bad --machine-mem" -- run --machine-mem 99999999G "$tmp/text"
+expect "run: --balloon above --mem" 2 "larger than --mem" -- run --mem 64M --balloon 99999999G "$tmp/text"
+expect "host: --mem 99999999G" 2 "bad --mem" -- host --vm a --kernel "$tmp/text" --mem 99999999G
+expect "host: --machine-mem 99999999G" 2 "bad --machine-mem" -- host --machine-mem 99999999G --vm a --kernel "$tmp/text"
+expect "host: --balloon above --mem" 2 "larger than --mem" -- host --vm a --kernel "$tmp/text" --mem 64M --balloon 65M
+expect "ctl: a socket path longer than a socket's" 2 "cannot talk" -- ctl "$tmp/$(printf 'x%.0s' $(seq 200))" - query-vms
+
 if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 	echo "# /dev/kvm unavailable: skipping the checks that create a VM"
 	echo "cli: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ] && exit 77 || exit 1
 fi
 expect "missing kernel" 2 "No such file" -- run "$tmp/does-not-exist"
+mkfifo "$tmp/fifo"
+expect "FIFO as kernel" 2 "not a regular file" -- run "$tmp/fifo"
+expect "FIFO as module" 2 "module .*not a regular file" -- run -M "$tmp/fifo" "$tmp/text"
+expect "device as kernel" 2 "not a regular file" -- run /dev/zero
+expect "host: FIFO as kernel" 2 "not a regular file" -- host --log-dir "$tmp/logs" --vm a --kernel "$tmp/fifo"
+long=$(printf '/%.0s' $(seq 5000))
+expect "kernel path longer than PATH_MAX" 2 "kernel" -- run "$long$tmp/text"
+expect "module path longer than PATH_MAX" 2 "module" -- run -M "$long$tmp/text" "$tmp/text"
+expect "kernel path through a file" 2 "kernel" -- run "$tmp/text/x"
+mkdir -p "$tmp/logs2" && mkfifo "$tmp/logs2/a.log"
+expect "host: a FIFO as the console log" 2 "console log" -- host --log-dir "$tmp/logs2" --vm a --kernel "$tmp/text"
 expect "directory as kernel" 2 "not a regular file" -- run "$tmp"
 expect "text file" 2 "no multiboot header" -- run "$tmp/text"
 expect "all zeros" 2 "no multiboot header" -- run "$tmp/zeros"
