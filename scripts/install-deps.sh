@@ -6,6 +6,7 @@ set -eu
 PKGS="build-essential cmake pkg-config gcc-multilib nasm
 libcapstone-dev libunicorn-dev check libsubunit-dev libvirt-dev libxml2-dev libxxhash-dev
 libjson-c-dev
+clang libclang-rt-14-dev
 qemu-system-x86 gnuplot-nox valgrind python3"
 
 missing=""
