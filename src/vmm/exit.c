@@ -15,6 +15,7 @@
 #include "devices.h"
 #include "emulate.h"
 #include "excp.h"
+#include "gmem.h"
 #include "exit.h"
 #include "monitor_syms.h"
 #include "paging.h"
@@ -182,6 +183,33 @@ static void handle_syscall(struct vcpu *vcpu, bool from_frame)
 	}
 }
 
+/*
+ * The stub's OUT came with RSP outside the monitor's stacks: the event was taken at
+ * real CPL 0 without a stack switch, so something ran at CPL 0 that is not the monitor's
+ * stub path. Stop the VM, saying what the frame (read through the guest's own tables,
+ * where it was pushed) shows about the interrupted code.
+ */
+static void report_lost_frame(struct vcpu *vcpu, unsigned vec)
+{
+	struct kvm_regs *r = &vcpu->run->s.regs.regs;
+	uint64_t f[MON_FRAME_SIZE / 8] = { 0 };
+	struct xfault xf;
+	bool readable = gmem__read_linear(vcpu, r->rsp, f, sizeof(f), ACC_READ | ACC_SUPERVISOR,
+					  &xf) == 0;
+	vcpu->stats.monitor_faults++;
+	if (readable)
+		vm__stop(vcpu->vm, 4, "monitor trap (vector %u) taken at real CPL 0 off the monitor's "
+			 "stacks (rsp %#llx): interrupted %04llx:%#llx rflags %#llx error %#llx",
+			 vec, (unsigned long long)r->rsp, (unsigned long long)f[MON_FRAME_CS / 8],
+			 (unsigned long long)f[MON_FRAME_RIP / 8],
+			 (unsigned long long)f[MON_FRAME_RFLAGS / 8],
+			 (unsigned long long)f[MON_FRAME_ERR / 8]);
+	else
+		vm__stop(vcpu->vm, 4, "monitor trap (vector %u) with its frame outside the "
+			 "monitor's stacks: rsp %#llx rip %#llx", vec, (unsigned long long)r->rsp,
+			 (unsigned long long)r->rip);
+}
+
 static void handle_trap(struct vcpu *vcpu, unsigned vec)
 {
 	struct kvm_sregs *s = &vcpu->run->s.regs.sregs;
@@ -189,11 +217,7 @@ static void handle_trap(struct vcpu *vcpu, unsigned vec)
 
 	vcpu->stats.traps[vec]++;
 	if (vcpu__load_state(vcpu, true)) {
-		vcpu->stats.monitor_faults++;
-		vm__stop(vcpu->vm, 4, "monitor trap (vector %u) with its frame outside the monitor's "
-			 "stacks: rsp %#llx rip %#llx cr3 %#llx", vec,
-			 (unsigned long long)vcpu->run->s.regs.regs.rsp,
-			 (unsigned long long)vcpu->run->s.regs.regs.rip, (unsigned long long)s->cr3);
+		report_lost_frame(vcpu, vec);
 		return;
 	}
 	frame = monitor__stack_ptr(&vcpu->vm->mon, vcpu->id, vcpu->g.frame_va, MON_FRAME_SIZE);

@@ -84,19 +84,52 @@ void vcpu__sync_control_regs(struct vcpu *vcpu)
 	}
 }
 
+static uint64_t mirror_desc(struct vcpu *vcpu, uint16_t sel)
+{
+	unsigned idx = sel >> 3;
+	return (sel & 4) ? *monitor__ldt_entry(&vcpu->vm->mon, vcpu->id, idx)
+			 : *monitor__gdt_entry(&vcpu->vm->mon, vcpu->id, idx);
+}
+
+/*
+ * The segment a trap frame's selector names. A selector the guest loaded natively was
+ * read from the real tables (the mirrors); one shade loaded itself (SYSCALL's flat
+ * segments, an emulated far transfer) is known only from the cache. The cache is
+ * trusted only while the real entry is what it was when the cache was filled: a guest
+ * that loads a new GDT and jumps to the same selector number gets the new descriptor,
+ * not the old one of that number. A null SS (64-bit code at real CPL 1 after an event
+ * from user mode) has no descriptor: its DPL is its RPL. Decoding the null descriptor
+ * instead gave DPL 0, and KVM takes the CPL from SS.DPL: the guest kernel then ran at
+ * real CPL 0, executed MOV CR3 natively and triple-faulted, or took its next exception
+ * without a stack switch onto its own stack.
+ */
 static struct kvm_segment desc_to_seg(struct vcpu *vcpu, uint16_t sel,
-				      const struct kvm_segment *last)
+				      const struct kvm_segment *last, uint64_t last_desc)
 {
 	struct kvm_segment s;
-	if (last->selector == sel && !last->unusable)
+	if ((sel & ~3u) == 0) {
+		unsigned rpl = sel & 3;
+		return (struct kvm_segment){ .selector = sel, .type = 3, .s = 1,
+					     .dpl = (uint8_t)rpl, .present = 1,
+					     .limit = 0xffffffff, .g = 1, .db = 1 };
+	}
+	uint64_t d = mirror_desc(vcpu, sel);
+	if (last->selector == sel && !last->unusable && last_desc == d)
 		return *last;
-	unsigned idx = sel >> 3;
-	uint64_t d = (sel & 4) ? *monitor__ldt_entry(&vcpu->vm->mon, vcpu->id, idx)
-			       : *monitor__gdt_entry(&vcpu->vm->mon, vcpu->id, idx);
 	seg__decode(d, sel, &s);
 	s.present = 1;       /* it was loaded natively, so it was present then */
 	s.unusable = 0;
 	return s;
+}
+
+/* Fill the CS/SS caches from what the vCPU holds now. */
+static void remember_segments(struct vcpu *vcpu)
+{
+	struct gstate *g = &vcpu->g;
+	vcpu->last_cs = g->seg[S_CS];
+	vcpu->last_ss = g->seg[S_SS];
+	vcpu->last_cs_desc = mirror_desc(vcpu, g->seg[S_CS].selector);
+	vcpu->last_ss_desc = mirror_desc(vcpu, g->seg[S_SS].selector);
 }
 
 int vcpu__load_state(struct vcpu *vcpu, bool from_frame)
@@ -130,11 +163,12 @@ int vcpu__load_state(struct vcpu *vcpu, bool from_frame)
 		g->rip = f[MON_FRAME_RIP / 8];
 		g->rflags = f[MON_FRAME_RFLAGS / 8];
 		gp[R_SP] = f[MON_FRAME_RSP / 8];
-		g->seg[S_CS] = desc_to_seg(vcpu, (uint16_t)f[MON_FRAME_CS / 8], &vcpu->last_cs);
-		g->seg[S_SS] = desc_to_seg(vcpu, (uint16_t)f[MON_FRAME_SS / 8], &vcpu->last_ss);
+		g->seg[S_CS] = desc_to_seg(vcpu, (uint16_t)f[MON_FRAME_CS / 8], &vcpu->last_cs,
+					   vcpu->last_cs_desc);
+		g->seg[S_SS] = desc_to_seg(vcpu, (uint16_t)f[MON_FRAME_SS / 8], &vcpu->last_ss,
+					   vcpu->last_ss_desc);
 	}
-	vcpu->last_cs = g->seg[S_CS];
-	vcpu->last_ss = g->seg[S_SS];
+	remember_segments(vcpu);
 	g->cpl = (g->seg[S_CS].selector & 3) == 3 ? 3 : 0;
 	return 0;
 }
@@ -155,6 +189,14 @@ void vcpu__queue_flush(struct vcpu *vcpu, uint64_t va)
 		va = (uint64_t)-1;  /* two different pages: flush everything */
 	vcpu->flush_pending = true;
 	vcpu->flush_va = va;
+}
+
+/* The real CPL of a guest state: CS's RPL, which SS's DPL must equal (KVM takes the
+ * CPL from SS.DPL). Guest code only ever runs at real CPL 1 or 3. */
+static bool deprivileged(const struct kvm_segment *cs, const struct kvm_segment *ss)
+{
+	unsigned cpl = cs->selector & 3;
+	return (cpl == 1 || cpl == 3) && cs->dpl != 0 && ss->dpl == cpl;
 }
 
 /*
@@ -211,6 +253,15 @@ void vcpu__store_state(struct vcpu *vcpu)
 		run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 	}
 	if (g->seg_dirty) {
+		if (!deprivileged(&g->seg[S_CS], &g->seg[S_SS])) {
+			/* Never hand the real CPU a guest state at CPL 0. */
+			vm__stop(vcpu->vm, 4, "internal error: guest state at real CPL 0 "
+				 "(cs %#x dpl %u, ss %#x dpl %u, rip %#llx): not resumed",
+				 g->seg[S_CS].selector, g->seg[S_CS].dpl, g->seg[S_SS].selector,
+				 g->seg[S_SS].dpl, (unsigned long long)g->rip);
+			g->gpr_dirty = g->seg_dirty = false;
+			return;
+		}
 		s->es = g->seg[S_ES]; s->ds = g->seg[S_DS]; s->fs = g->seg[S_FS];
 		s->gs = g->seg[S_GS]; s->ldt = g->seg[S_LDTR];
 		if (!g->in_frame || !iret) {
@@ -220,8 +271,7 @@ void vcpu__store_state(struct vcpu *vcpu)
 		memset(s->interrupt_bitmap, 0, sizeof(s->interrupt_bitmap));
 		run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
 	}
-	vcpu->last_cs = g->seg[S_CS];
-	vcpu->last_ss = g->seg[S_SS];
+	remember_segments(vcpu);
 	g->gpr_dirty = g->seg_dirty = false;
 }
 
@@ -262,6 +312,9 @@ int vcpu__reset_multiboot(struct vcpu *vcpu, uint32_t entry, uint32_t mbi)
 	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = ds;
 	vcpu->last_cs = cs;
 	vcpu->last_ss = ds;
+	vcpu->last_cs_desc = mirror_desc(vcpu, cs.selector);
+	vcpu->last_ss_desc = mirror_desc(vcpu, ds.selector);
+
 	sregs.ldt = (struct kvm_segment){ .unusable = 1 };
 	sregs.tr = (struct kvm_segment){
 		.base = MON_CPU(vcpu->id) + MON_CPU_TSS, .limit = 103, .selector = MON_SEL_TSS,

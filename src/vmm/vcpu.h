@@ -29,9 +29,10 @@ struct vcpu {
 	uint64_t pdpte[4];           /* PAE PDPTEs loaded by the last CR3 load */
 	int paging_mode;             /* enum paging_mode the shadow was built for */
 	struct gstate g;             /* the exit being handled */
-	/* CS/SS caches as last seen or loaded: a trap frame holds only the selectors, and
-	 * the descriptor table may have changed since the load (as on hardware). */
+	/* CS/SS as last seen or loaded, and the real descriptor-table entry each selector
+	 * named then: a trap frame holds only the selectors (see desc_to_seg in vcpu.c). */
 	struct kvm_segment last_cs, last_ss;
+	uint64_t last_cs_desc, last_ss_desc;
 	bool halted;                 /* in HLT, waiting for an interrupt */
 	bool virq_in_flight;         /* MON_VEC_VIRQ injected, not yet taken */
 	bool guest_if;               /* the guest's IF as of the last exit */

@@ -390,6 +390,47 @@ START_TEST(sysenter_and_sysexit_follow_the_msrs)
 }
 END_TEST
 
+/* A guest kernel whose SS is null (64-bit code after an event from user mode) traps
+ * while the cache holds another SS: the SS shade writes back keeps DPL = RPL 1. The null
+ * descriptor's DPL 0 put the guest kernel at real CPL 0 (KVM takes the CPL from SS). */
+START_TEST(null_ss_of_a_kernel_trap_stays_at_real_cpl1)
+{
+	static const uint8_t insn[] = { 0x0f, 0x22, 0xc0 };  /* mov %eax, %cr0 */
+	poke(CODE, insn, sizeof(insn));
+	run->s.regs.regs.rax = CR0_PE | CR0_ET;
+	trap(X86_GP, 0, CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+	uint64_t *f = monitor__stack_ptr(&vm.mon, 0, run->s.regs.regs.rsp, MON_FRAME_SIZE);
+	f[MON_FRAME_SS / 8] = 0x0001;                   /* null, RPL 1 */
+	vcpu.last_ss = real_seg(0x23);                  /* the user SS of an earlier trap */
+	exit__handle(&vcpu);
+	ck_assert(!atomic_load(&vm.stop));
+	ck_assert(run->kvm_dirty_regs & KVM_SYNC_X86_SREGS);
+	ck_assert_uint_eq(run->s.regs.sregs.ss.selector, 0x0001);
+	ck_assert_uint_eq(run->s.regs.sregs.ss.dpl, 1);
+	ck_assert_uint_eq(run->s.regs.sregs.cs.dpl, 1);
+}
+END_TEST
+
+/* The cache of CS is the segment loaded under that selector only while the real GDT
+ * entry is unchanged: a guest that reloads its GDT and jumps to the same selector number
+ * runs the new descriptor (here a 64-bit code segment replacing a 32-bit one). */
+START_TEST(cs_cache_follows_a_changed_descriptor)
+{
+	trap(X86_GP, 0, CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+	struct kvm_segment old = real_seg(0x09);
+	*monitor__gdt_entry(&vm.mon, 0, 1) = desc(0, 0xfffff, 0xbb, 0xa);  /* DPL 1, L */
+	vcpu.last_cs = old;
+	ck_assert_int_eq(vcpu__load_state(&vcpu, true), 0);
+	ck_assert_uint_eq(vcpu.g.seg[S_CS].l, 1);
+	ck_assert_uint_eq(vcpu.g.seg[S_CS].db, 0);
+	/* Unchanged since it was remembered: the cache stands (the guest may have edited
+	 * its table without reloading, and hardware keeps what it loaded). */
+	vcpu.last_cs.avl = 1;
+	ck_assert_int_eq(vcpu__load_state(&vcpu, true), 0);
+	ck_assert_uint_eq(vcpu.g.seg[S_CS].avl, 1);
+}
+END_TEST
+
 /* The monitor itself took #DF (NMI and #MC alike) on its IST stack: the VM stops with a
  * report, and shade reads nothing outside the monitor's pages. */
 START_TEST(machine_exception_in_the_monitor_stops_the_vm)
@@ -473,6 +514,8 @@ int main(void)
 	tcase_add_test(tc, writes_unicorn_cannot_take_are_single_stepped);
 	tcase_add_test(tc, virtual_interrupt_on_a_monitor_stub_resumes_the_stub);
 	tcase_add_test(tc, sysenter_and_sysexit_follow_the_msrs);
+	tcase_add_test(tc, null_ss_of_a_kernel_trap_stays_at_real_cpl1);
+	tcase_add_test(tc, cs_cache_follows_a_changed_descriptor);
 	tcase_add_test(tc, machine_exception_in_the_monitor_stops_the_vm);
 	tcase_add_test(tc, trap_frame_outside_the_monitor_stacks_stops_the_vm);
 	suite_add_tcase(s, tc);
