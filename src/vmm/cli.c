@@ -115,6 +115,11 @@ int cli__fail(char *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, CLI_ERR_MAX, fmt, ap);
 	va_end(ap);
+	/* The message quotes what the user typed: a newline or a terminal escape in it
+	 * must not make it two lines or drive the terminal. */
+	for (char *p = err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -EINVAL;
 }
 

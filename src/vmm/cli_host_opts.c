@@ -129,8 +129,12 @@ int cli__parse_host(int argc, char **argv, struct host_opts *o)
 	optind = 0;          /* glibc: 0 also resets getopt's state between calls */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
-		if ((c < 256 && strchr("kmcMnb", c) && !vm) || (c > 1100 && !vm))
-			return cli__fail(o->err, "'%s' comes before any --vm", argv[optind - 1]);
+		if ((c < 256 && strchr("kmcMnb", c) && !vm) || (c > 1100 && !vm)) {
+			unsigned i = 0;
+			while (opts[i].val != c)
+				i++;
+			return cli__fail(o->err, "--%s comes before any --vm", opts[i].name);
+		}
 		switch (c) {
 		case 'P':
 			if (cli__parse_size(optarg, &o->machine) || o->machine % PAGE_SIZE ||

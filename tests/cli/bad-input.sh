@@ -107,6 +107,8 @@ expect "top: -n ' -1'" 2 "bad -n" -- top -n " -1" "$tmp/no-such-socket"
 expect "ctl: balloon ' -4096'" 2 "balloon needs" -- ctl "$tmp/no-such-socket" a balloon " -4096"
 expect "ctl: shares ' 5'" 2 "shares needs" -- ctl "$tmp/no-such-socket" a shares " 5"
 expect "size above 2^64" 2 "bad --mem" -- run --mem 99999999999999999999 "$tmp/text"
+expect "a newline in an argument: still one line" 2 "bad --mem" -- run --mem "$(printf '1\n2')" "$tmp/text"
+expect "host: a VM option before --vm names the option" 2 "^shade: error: --mem comes before any --vm" -- host --mem 64M --vm a --kernel "$tmp/text"
 # Sizes that no VM can have are refused before any is set up.
 expect "run: --mem 99999999G" 2 "bad --mem" -- run --mem 99999999G "$tmp/text"
 expect "run: --machine-mem 99999999G" 2 "bad --machine-mem" -- run --machine-mem 99999999G "$tmp/text"
