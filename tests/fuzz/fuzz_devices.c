@@ -23,6 +23,9 @@
 #define RAM (256 * 1024)
 #define MAX_OPS 2048
 
+/* Mutations the ctest replay runs (a few seconds; replay.c). */
+const unsigned fuzz_replay_runs = 20000;
+
 static struct fuzz_vm F;
 
 /* Where the devices decode; 0xc000 is where the seeds put the balloon's BAR0. */

@@ -23,6 +23,9 @@
 #define POOL_BYTES (40ULL << 20)
 #define MAX_MODS 3
 
+/* Mutations the ctest replay runs (a few seconds; replay.c). */
+const unsigned fuzz_replay_runs = 20000;
+
 static struct fuzz_vm F;
 
 static uint32_t rd32(uint64_t gpa)

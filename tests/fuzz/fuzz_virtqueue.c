@@ -31,6 +31,9 @@
 #define VB_PORT 0xc000
 #define MAX_OPS 512
 
+/* Mutations the ctest replay runs (a few seconds; replay.c). */
+const unsigned fuzz_replay_runs = 30000;
+
 /* ---- a queue over an array ---- */
 
 struct qfuzz {

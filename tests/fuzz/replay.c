@@ -23,7 +23,7 @@
 #include "xorshift.h"
 
 
-#define DEFAULT_RUNS 3000
+#define DEFAULT_RUNS 5000
 #define DEFAULT_MAX_LEN 65536
 #define MAX_CORPUS 4096
 
