@@ -113,19 +113,22 @@ static int client_read(struct control_client *k)
 	return 0;
 }
 
-static void accept_client(struct control *c)
+/* false when out of file descriptors: the listening socket is then left alone until a
+ * client goes (else poll would report it ready again and again). */
+static bool accept_client(struct control *c)
 {
 	int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
-		return;
+		return errno != EMFILE && errno != ENFILE;
 	if (c->ncl == CONTROL_MAX_CLIENTS) {
 		static const char busy[] = "{\"error\": {\"class\": \"GenericError\", \"desc\": "
 					   "\"too many clients\"}}\n";
 		send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);  /* dropped anyway */
 		close(fd);
-		return;
+		return true;
 	}
 	c->cl[c->ncl++] = (struct control_client){ .fd = fd };
+	return true;
 }
 
 static void *server(void *arg)
@@ -134,13 +137,17 @@ static void *server(void *arg)
 	struct pollfd *p = calloc(CONTROL_MAX_CLIENTS + 2, sizeof(*p));
 	if (!p)
 		return NULL;
+	bool accepting = true;
 	for (;;) {
-		p[0] = (struct pollfd){ c->fd, POLLIN, 0 };
+		p[0] = (struct pollfd){ c->fd, accepting ? POLLIN : 0, 0 };
 		p[1] = (struct pollfd){ c->stop[0], POLLIN, 0 };
 		for (unsigned i = 0; i < c->ncl; i++)
 			p[2 + i] = (struct pollfd){ c->cl[i].fd, c->cl[i].out ? POLLOUT : POLLIN, 0 };
 		unsigned n = c->ncl;
-		if (poll(p, 2 + n, -1) < 0)
+		/* Out of descriptors: try again when a client goes, or in 100 ms. */
+		int r = poll(p, 2 + n, accepting ? -1 : 100);
+		accepting = accepting || r == 0;
+		if (r < 0)
 			continue;
 		if (p[1].revents)
 			break;
@@ -166,11 +173,13 @@ static void *server(void *arg)
 				if (k->in_len == before)
 					break;
 			}
-			if (gone || (!k->out && (k->drop || k->eof)))
+			if (gone || (!k->out && (k->drop || k->eof))) {
 				client_close(c, i);
+				accepting = true;
+			}
 		}
-		if (p[0].revents)
-			accept_client(c);
+		if (p[0].revents & POLLIN)
+			accepting = accept_client(c);
 	}
 	while (c->ncl)
 		client_close(c, c->ncl - 1);
