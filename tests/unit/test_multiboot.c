@@ -1,7 +1,7 @@
 /*
  * test_multiboot.c: the multiboot loader against crafted images, on a real memfd pool
- * (no KVM needed): what it loads where, the multiboot information it builds, and the
- * one-line reasons it gives for malformed images.
+ * (no KVM needed): what it loads where, from files or from memory, the multiboot
+ * information it builds, and the one-line reasons it gives for malformed images.
  */
 #include <check.h>
 
@@ -211,6 +211,29 @@ START_TEST(aout_kludge_loads_by_header_addresses)
 }
 END_TEST
 
+/* The in-memory entry (what the CLI's file path and the fuzzer use): names come from
+ * the images, and an image need not be aligned for the ELF structures. */
+START_TEST(loads_images_from_memory_at_any_alignment)
+{
+	static uint8_t img[0x2000], buf[0x2000 + 1];
+	static const uint8_t mod[100] = { 1, 2, 3 };
+	make_elf(img, 0x100000, sizeof(img), 0, 0x3);
+	memcpy(buf + 1, img, sizeof(img));
+	const struct mb_image kernel = { buf + 1, sizeof(img), "mem-kernel" };
+	const struct mb_image mods[1] = { { mod, sizeof(mod), "mem-module" } };
+	vm.cfg.cmdline = "a=b";
+	ck_assert_int_eq(multiboot__load_images(&vm, &kernel, mods, 1), 0);
+	ck_assert_uint_eq(vm.entry, 0x100200);
+	char str[32] = { 0 };
+	pmap__read(&vm.pmap, GPA(rd32(vm.mbi + 16)), str, sizeof(str) - 1);
+	ck_assert_str_eq(str, "mem-kernel a=b");
+	uint32_t list = rd32(vm.mbi + 24);
+	pmap__read(&vm.pmap, GPA(rd32(list + 8)), str, sizeof(str) - 1);
+	ck_assert_str_eq(str, "mem-module");
+	ck_assert_uint_eq(rd32(list + 4) - rd32(list), sizeof(mod));
+}
+END_TEST
+
 START_TEST(header_search)
 {
 	uint8_t img[0x3000] = { 0 };
@@ -241,6 +264,7 @@ int main(void)
 	tcase_add_test(tc, refuses_entry_outside_segments);
 	tcase_add_test(tc, refuses_overlap_with_loader_area);
 	tcase_add_test(tc, aout_kludge_loads_by_header_addresses);
+	tcase_add_test(tc, loads_images_from_memory_at_any_alignment);
 	tcase_add_test(tc, header_search);
 	suite_add_tcase(s, tc);
 	return check_run(s);
