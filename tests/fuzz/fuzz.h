@@ -47,7 +47,8 @@ struct fuzz_vm {
  * kept): guest memory map, empty buses, the fake clock at 1 s, console to nowhere, no
  * shadow MMU and no vCPU. Aborts if the host cannot be built (the harness is useless). */
 void fuzz_vm__begin(struct fuzz_vm *f, uint64_t pool_bytes, uint64_t mem_bytes);
-/* Tear down what the input built (devices, the memory map): the pool gets every frame back. */
+/* Tear down what the input built (devices, the memory map) and check the pool got every
+ * frame back and saw no double free. */
 void fuzz_vm__end(struct fuzz_vm *f);
 
 #endif

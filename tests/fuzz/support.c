@@ -72,4 +72,7 @@ void fuzz_vm__end(struct fuzz_vm *f)
 {
 	devices__exit(&f->vm);
 	pmap__exit(&f->vm.pmap);
+	/* Every machine frame the input's VM held is back, none freed twice. */
+	FUZZ_CHECK(pool__used(&f->host.pool) == 0);
+	FUZZ_CHECK(f->host.pool.bad_frees == 0);
 }
