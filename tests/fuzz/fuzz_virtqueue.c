@@ -11,8 +11,9 @@
  *                                2 u8 i, u64 addr, u32 len, u16 flags, u16 next: descriptor i
  *                                3 u16 head, u32 len: push whatever head the input says
  *                                4 u16 size, u32 pfn: set the queue up again
- *   Checked: every access the queue makes lies inside its rings or a chain's buffers;
- *   a chain's head and segment count are in range and its buffers lie in guest RAM.
+ *   Checked: every access the queue makes lies inside its rings; a chain's head and
+ *   segment count are in range and its buffers lie in guest RAM; a push lands in the used
+ *   ring where the legacy layout puts it, with the index after it.
  * mode bit 0 set: the balloon, its BAR0 at port 0xc000, over 256 KiB of guest RAM
  *   ops: 0 u8 off, u32 v: write the register window (length from op bits 4-5: 1, 2, 4)
  *        1 u8 off: read it        2 u32 gpa, u8 n, n bytes: guest writes memory
@@ -39,8 +40,6 @@ const unsigned fuzz_replay_runs = 30000;
 struct qfuzz {
 	uint8_t ram[VQ_RAM];
 	struct vq q;
-	struct vq_chain last;        /* the last chain popped: its buffers are fair game */
-	bool have_last;
 };
 
 static struct qfuzz Q;
@@ -76,6 +75,19 @@ static void check_chain(const struct vq_chain *c)
 		FUZZ_CHECK(c->seg[i].len <= VQ_RAM && c->seg[i].gpa.v <= VQ_RAM - c->seg[i].len);
 }
 
+/* After a push the driver must find {head, len} in the used ring where the legacy layout
+ * puts it (the next 4096-byte boundary after the available ring) and the index after it. */
+static void check_used(uint16_t head, uint32_t len)
+{
+	uint64_t used = Q.q.base.v + ((16ULL * Q.q.size + 6 + 2ULL * Q.q.size + 4095) & ~4095ULL);
+	uint16_t idx;
+	uint32_t elem[2];
+	memcpy(&idx, Q.ram + used + 2, 2);
+	FUZZ_CHECK(idx == Q.q.used_idx);
+	memcpy(elem, Q.ram + used + 4 + 8ULL * ((uint16_t)(idx - 1) % Q.q.size), 8);
+	FUZZ_CHECK(elem[0] == head && elem[1] == len);
+}
+
 /* The driver's side: plain stores into "guest memory", anywhere in the 64 KiB. */
 static void poke(uint64_t gpa, const void *p, size_t len)
 {
@@ -98,8 +110,11 @@ static void queue_ops(struct fin *in)
 			FUZZ_CHECK(r == 1 || r == 0 || r == -EPROTO);
 			if (r == 1) {
 				check_chain(&c);
-				if (op & 0x10)
-					FUZZ_CHECK(vq__push(&Q.q, &qmem, c.head, fin__u32(in)) == 0);
+				if (op & 0x10) {
+					uint32_t len = fin__u32(in);
+					FUZZ_CHECK(vq__push(&Q.q, &qmem, c.head, len) == 0);
+					check_used(c.head, len);
+				}
 			}
 			break;
 		}
@@ -123,8 +138,11 @@ static void queue_ops(struct fin *in)
 		}
 		case 3: {
 			uint16_t head = fin__u16(in);
-			int r = vq__push(&Q.q, &qmem, head, fin__u32(in));
+			uint32_t len = fin__u32(in);
+			int r = vq__push(&Q.q, &qmem, head, len);
 			FUZZ_CHECK(r == 0 || (r == -EINVAL && (head >= Q.q.size || !Q.q.size)));
+			if (r == 0)
+				check_used(head, len);
 			break;
 		}
 		default: {
