@@ -81,6 +81,14 @@ static bool good_name(const char *s)
 	return true;
 }
 
+static const char *opt_name(const struct option *opts, int val)
+{
+	unsigned i = 0;
+	while (opts[i].name && opts[i].val != val)
+		i++;
+	return opts[i].name ? opts[i].name : "?";
+}
+
 int cli__parse_host(int argc, char **argv, struct host_opts *o)
 {
 	static const char shorts[] = ":m:c:M:h";   /* ':' first: getopt reports a missing argument */
@@ -129,12 +137,11 @@ int cli__parse_host(int argc, char **argv, struct host_opts *o)
 	optind = 0;          /* glibc: 0 also resets getopt's state between calls */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
-		if ((c < 256 && strchr("kmcMnb", c) && !vm) || (c > 1100 && !vm)) {
-			unsigned i = 0;
-			while (opts[i].val != c)
-				i++;
-			return cli__fail(o->err, "--%s comes before any --vm", opts[i].name);
-		}
+		if ((c < 256 && strchr("kmcMnb", c) && !vm) || (c > 1100 && !vm))
+			return cli__fail(o->err, "--%s comes before any --vm", opt_name(opts, c));
+		/* An empty path names nothing (and "" + "/file" would be in the root). */
+		if (((c < 256 && strchr("LXkM", c)) || c == 1005 || c == 1008) && !*optarg)
+			return cli__fail(o->err, "--%s needs a path, not ''", opt_name(opts, c));
 		switch (c) {
 		case 'P':
 			if (cli__parse_size(optarg, &o->machine) || o->machine % PAGE_SIZE ||
@@ -210,8 +217,11 @@ int cli__parse_host(int argc, char **argv, struct host_opts *o)
 		}
 		case 1005: o->ms.swap_dir = optarg; break;
 		case 1006:
-			if (cli__parse_size(optarg, &o->ms.swap_bytes) || o->ms.swap_bytes < PAGE_SIZE)
-				return cli__fail(o->err, "bad --swap-size '%s'", optarg);
+			if (cli__parse_size(optarg, &o->ms.swap_bytes) || o->ms.swap_bytes < PAGE_SIZE ||
+			    o->ms.swap_bytes > HOST_MAX_VMS * CLI_MEM_MAX)
+				return cli__fail(o->err, "bad --swap-size '%s' (4K up to %llu GiB, all the "
+						 "guest memory a host can have)", optarg,
+						 (unsigned long long)(HOST_MAX_VMS * CLI_MEM_MAX >> 30));
 			o->swap_size_set = true;
 			break;
 		case 1007: {

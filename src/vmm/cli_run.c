@@ -86,6 +86,8 @@ int cli__parse_run(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'c': cfg->cmdline = optarg; break;
 		case 'M':
+			if (!*optarg)
+				return cli__fail(o->err, "--module needs a path, not ''");
 			if (cfg->nmodules == VM_MAX_MODULES)
 				return cli__fail(o->err, "too many modules (at most %d): '%s'",
 						 VM_MAX_MODULES, optarg);
@@ -131,6 +133,8 @@ int cli__parse_run(int argc, char **argv, struct run_opts *o)
 		return cli__fail(o->err, "%s", optind >= argc ? "no KERNEL given (see 'shade run --help')"
 							     : "more than one KERNEL given");
 	cfg->kernel = argv[optind];
+	if (!*cfg->kernel)
+		return cli__fail(o->err, "KERNEL must be a path, not ''");
 	if (cfg->balloon_target > cfg->mem_bytes)
 		return cli__fail(o->err, "--balloon is larger than --mem");
 	if (!o->machine)

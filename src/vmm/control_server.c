@@ -234,7 +234,7 @@ int control__start(struct control *c, const char *path, struct vm *vms, unsigned
 		goto out;
 	}
 	c->path = path;         /* from here on control__stop removes it */
-	if (listen(c->fd, 64) < 0 || pipe2(c->stop, O_CLOEXEC) < 0) {
+	if (listen(c->fd, CONTROL_MAX_CLIENTS) < 0 || pipe2(c->stop, O_CLOEXEC) < 0) {
 		ret = -errno;
 		goto out;
 	}
