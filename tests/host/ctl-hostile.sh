@@ -9,7 +9,8 @@
 # is dropped); 64 clients connected at once, each answered; and after all that the host
 # still answers and its VM still runs. Then: a second host on the same live socket is
 # refused, --ctl naming a regular file is refused and leaves it alone, and SIGHUP ends
-# the host cleanly (status 4 from the signal, its socket file removed). Every client
+# the host cleanly (status 4 from the signal, its socket file removed); a stale socket
+# file (a killed host's) is taken over by the next host. Every client
 # has a socket timeout as a hang guard (30 s), far above what any answer needs.
 set -u
 shade=$1 guests=$2
@@ -144,4 +145,13 @@ st=$?
 pid=
 check "SIGHUP ends the host (status $st, 4 for a stop by signal)" '[ $st -eq 4 ]'
 check "and removes its socket file" '[ ! -e "$tmp/ctl" ]'
+
+# A socket file left by a host that was killed (-9) is taken over by the next host.
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$tmp/ctl"
+start_host "$tmp/ctl"
+check "a stale socket file is taken over" '"$shade" ctl "$tmp/ctl" - query-vms >/dev/null'
+kill -TERM $pid
+wait $pid
+pid=
+check "SIGTERM removes the socket file too" '[ ! -e "$tmp/ctl" ]'
 exit $fail
