@@ -55,7 +55,9 @@ static void save(const char *harness, const char *name, const struct seed *s)
 
 /* ---- loader: tiny multiboot kernels ---- */
 
-/* The loader harness's prefix: RAM in MiB, module count and command line. */
+/* The loader harness's prefix: RAM in MiB, module count and command line. Without a
+ * command line the kernel starts at input offset 3, misaligned for its ELF headers: the
+ * regression input for the loader's unaligned header reads (fuzz.loader's replay). */
 static void loader_prefix(struct seed *s, unsigned mib, unsigned nmods, const char *cmd)
 {
 	u8(s, (uint8_t)(mib - 1));
