@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +21,6 @@
 #include "cli.h"
 #include "control.h"
 #include "vcpu.h"
-
 
 static struct vm *host_vms;
 static unsigned host_nvms;

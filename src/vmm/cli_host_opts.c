@@ -89,6 +89,29 @@ static const char *opt_name(const struct option *opts, int val)
 	return opts[i].name ? opts[i].name : "?";
 }
 
+/* Clones expanded (NAME1..NAMEn, as cli_host.c names them): at most HOST_MAX_VMS VMs,
+ * every name once ("--vm a --clones 2 --vm a1" would make two a1). */
+static int check_clones(struct host_opts *o)
+{
+	char names[HOST_MAX_VMS][40];
+	unsigned n = 0;
+	for (unsigned i = 0; i < o->nvms; i++)
+		for (unsigned k = 0; k < o->clones[i]; k++) {
+			if (n == HOST_MAX_VMS)
+				return cli__fail(o->err, "too many VMs with clones (at most %d)",
+						 HOST_MAX_VMS);
+			if (o->clones[i] > 1)
+				snprintf(names[n], sizeof(names[n]), "%s%u", o->vms[i].name, k + 1);
+			else
+				snprintf(names[n], sizeof(names[n]), "%s", o->vms[i].name);
+			for (unsigned j = 0; j < n; j++)
+				if (!strcmp(names[j], names[n]))
+					return cli__fail(o->err, "two VMs named '%s' (with clones)", names[n]);
+			n++;
+		}
+	return 0;
+}
+
 int cli__parse_host(int argc, char **argv, struct host_opts *o)
 {
 	static const char shorts[] = ":m:c:M:h";   /* ':' first: getopt reports a missing argument */
@@ -300,6 +323,6 @@ int cli__parse_host(int argc, char **argv, struct host_opts *o)
 		if (o->vms[i].balloon_target > o->vms[i].mem_bytes)
 			return cli__fail(o->err, "%s: --balloon is larger than --mem", o->vms[i].name);
 	}
-	return 0;
+	return check_clones(o);
 }
 

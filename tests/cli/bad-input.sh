@@ -55,6 +55,8 @@ expect "host VM without kernel" 2 "no --kernel" -- host --vm a
 expect "host bad VM name" 2 "bad VM name" -- host --vm "a/b" --kernel "$tmp/text"
 expect "host duplicate VM" 2 "two VMs named" -- host --vm a --kernel "$tmp/text" --vm a --kernel "$tmp/text"
 expect "host bad --clones" 2 "bad --clones" -- host --vm a --kernel "$tmp/text" --clones 0
+expect "host clones named as another VM" 2 "two VMs named 'a1'" -- host --vm a --kernel "$tmp/text" --clones 2 --vm a1 --kernel "$tmp/text"
+expect "host too many VMs with clones" 2 "too many VMs with clones" -- host --vm a --kernel "$tmp/text" --clones 64 --vm b --kernel "$tmp/text"
 expect "host bad --machine-mem" 2 "bad --machine-mem" -- host --machine-mem 12x --vm a --kernel "$tmp/text"
 expect "host stray argument" 2 "unexpected argument" -- host --vm a --kernel "$tmp/text" extra
 expect "host bad --tau" 2 "bad --tau" -- host --tau 100 --vm a --kernel "$tmp/text"

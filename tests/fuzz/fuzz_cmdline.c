@@ -6,7 +6,8 @@
  * run has one kernel, guest memory a multiple of 4 KiB within the loader's range, a
  * balloon no larger than it and a machine pool; host has 1 to 64 VMs, each with a
  * kernel, a valid name and memory like run's, --min and --balloon no larger than
- * --mem, clones 1 to 64, and tau, periods and rates within their ranges.
+ * --mem, clones 1 to 64 and at most 64 VMs with them, and tau, periods and rates within
+ * their ranges.
  *
  * Input: the arguments, separated by NUL bytes (at most 256 of them; the command's
  * name comes first, as argv[0]).
@@ -48,7 +49,11 @@ static void check_host(const struct host_opts *o)
 {
 	if (o->help)
 		return;
+	unsigned total = 0;
 	FUZZ_CHECK(o->nvms >= 1 && o->nvms <= HOST_MAX_VMS);
+	for (unsigned i = 0; i < o->nvms; i++)
+		total += o->clones[i];
+	FUZZ_CHECK(total <= HOST_MAX_VMS);
 	for (unsigned i = 0; i < o->nvms; i++) {
 		const struct vm_config *c = &o->vms[i];
 		check_mem(c);
