@@ -122,8 +122,8 @@ qemu)
 	done
 	;;
 host)
-	set -- --vm os --mem 96M --kernel "$os/kernel.elf" --module "$os/initrd.tar" \
-		--cmdline "-- verify 24 passes=3; memtouch 16 fill=seed:5 ws=50 rate=2000 time=5"
+	set -- --vm os --mem 64M --kernel "$os/kernel.elf" --module "$os/initrd.tar" \
+		--cmdline "-- verify 8 passes=2; memtouch 8 fill=seed:5 ws=50 rate=2000 time=2"
 	for s in $(seq "$first" "$last"); do
 		set -- "$@" --vm "h$s" --mem "$mem" --kernel "$elf" --cmdline "seed=$s rounds=$rounds$extra"
 	done
@@ -138,7 +138,7 @@ host)
 		echo "vm h$s: $c after $(grep -c '^round ' "$out/h$s.log") rounds${why:+: $why}"
 	done
 	ok=FAIL
-	grep -q "^verify: 24 MiB, 3 passes, 0 corrupted pages" "$out/os.log" &&
+	grep -q "^verify: 8 MiB, 2 passes, 0 corrupted pages" "$out/os.log" &&
 		grep -q "^memtouch: checked [0-9]* pages, 0 bad" "$out/os.log" && ok=done
 	[ "$st" -ge 5 ] && ok=FAIL
 	grep -a -q -E "Sanitizer|runtime error:" "$out/host.err" && ok=FAIL
