@@ -39,8 +39,13 @@ if [ $# -eq 0 ]; then
 fi
 for n in "$@"; do
 	log=$logs/$n.log
-	# libFuzzer's last status line ("#N DONE cov: C ft: F corp: U/S ...") and final stats.
-	last=$(grep -E '^#[0-9]+.*cov:' "$log" | tail -n 1)
+	# libFuzzer's last status line ("#N DONE cov: C ft: F corp: U/S ...", as scripts/fuzz.sh
+	# repeats it) and final stats; a harness that did not run this time is left out.
+	last=$(grep "^fuzz.sh: $n: #" "$out/fuzz-run.txt" | tail -n 1)
+	if [ -z "$last" ]; then
+		printf '%-12s did not run: %s\n' "$n" "$(grep "^fuzz.sh: $n:" "$out/fuzz-run.txt" | head -n 1)"
+		continue
+	fi
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
 	cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
