@@ -4,7 +4,8 @@
  *
  * Command line: seed=N (default 1), rounds=N (default 64), first=N (start at round N:
  * every round seeds its PRNG from seed and its number, so one round replays alone),
- * only=KIND (code, pt, oob, desc, msr, io, vq: that kind every round), us-kernel (map
+ * only=KIND (code, pt, oob, desc, msr, io, vq: that kind every round), skip=KIND (never
+ * that kind), us-kernel (map
  * the kernel user-accessible: a workaround, see tests/hostile/known-failures).
  * Each round prints
  * "round R KIND ..." before it starts and one line per operation's outcome; the run
@@ -248,27 +249,33 @@ static void init(void)
 
 static const char *const kinds[] = { "code", "pt", "oob", "desc", "msr", "io", "vq" };
 
-static u32 kind_of(const char *only)
+/* The kind named at `word` (a command-line value), or -1. */
+static int kind_named(const char *word)
 {
-	if (only) {
-		for (u32 k = 0; k < ARRAY_SIZE(kinds); k++) {
-			const char *a = kinds[k], *b = only;
-			while (*a && *a == *b)
-				a++, b++;
-			if (!*a && (!*b || *b == ' '))
-				return k;
-		}
+	for (u32 k = 0; word && k < ARRAY_SIZE(kinds); k++) {
+		const char *a = kinds[k], *b = word;
+		while (*a && *a == *b)
+			a++, b++;
+		if (!*a && (!*b || *b == ' '))
+			return (int)k;
 	}
+	return -1;
+}
+
+static u32 kind_of(int only, int skip)
+{
+	if (only >= 0)
+		return (u32)only;
 	/* Out-of-RAM mappings often end the run (shade stops a VM that touches
 	 * guest-physical memory it does not have), so they come rarely. */
 	static const u32 weights[] = { 30, 20, 1, 20, 10, 10, 9 };
-	u32 x = hx__below(100);
-	for (u32 k = 0; k < ARRAY_SIZE(weights); k++) {
-		if (x < weights[k])
+	for (;;) {
+		u32 x = hx__below(100), k = 0;
+		while (x >= weights[k])
+			x -= weights[k++];
+		if ((int)k != skip)
 			return k;
-		x -= weights[k];
 	}
-	return 0;
 }
 
 void test_main(void)
@@ -276,7 +283,8 @@ void test_main(void)
 	u32 seed = cmdline__u32("seed=", 1);
 	u32 rounds = cmdline__u32("rounds=", 64);
 	u32 first = cmdline__u32("first=", 0);
-	const char *only = cmdline__value("only=");
+	int only = kind_named(cmdline__value("only="));
+	int skip = kind_named(cmdline__value("skip="));
 	hx.us_kernel = cmdline__value("us-kernel") != NULL;
 
 	init();
@@ -285,7 +293,7 @@ void test_main(void)
 	       rounds ? rounds - 1 : 0, hx.ram_end >> 20, hx.balloon_io);
 	for (hx.round = first; hx.round < rounds; hx.round++) {
 		hx.rng = mix64(((u64)seed << 32) ^ hx.round) | 1;
-		u32 k = kind_of(only);
+		u32 k = kind_of(only, skip);
 		reset();
 		printf("round %u %s\n", hx.round, kinds[k]);
 		switch (k) {

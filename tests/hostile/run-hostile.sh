@@ -10,7 +10,8 @@
 #
 # Environment: ROUNDS (rounds per seed, 40), MEM (guest RAM, 64M), TIMEOUT (seconds per
 # seed, a hang guard: 300), OUT (keep every transcript in this directory), SHADE_ARGS
-# (more `shade run` options), KNOWN (the known-failures file, next to this script).
+# (more `shade run` options), HOSTILE_ARGS (more guest command-line words, e.g.
+# skip=desc or only=pt), KNOWN (the known-failures file, next to this script).
 #
 # Outcomes per seed (shade mode):
 #   done     the guest printed "hostile: done" and exited through port 0xf4
@@ -48,7 +49,7 @@ else
 		exit 77
 	fi
 fi
-extra=$(awk -F'\t' '$1 == "WORKAROUND" { printf " %s", $2 }' "$known")
+extra=$(awk -F'\t' '$1 == "WORKAROUND" { printf " %s", $2 }' "$known")${HOSTILE_ARGS:+ $HOSTILE_ARGS}
 out=${OUT:-}
 if [ -z "$out" ]; then
 	out=$(mktemp -d)
@@ -113,7 +114,7 @@ qemu)
 		timeout "$tmo" qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -nodefaults -display none \
 			-no-reboot -serial stdio -monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 			-device virtio-balloon-pci,disable-modern=on \
-			-kernel "$elf" -append "seed=$s rounds=$rounds" >"$out/$s.out" 2>&1 </dev/null
+			-kernel "$elf" -append "seed=$s rounds=$rounds$extra" >"$out/$s.out" 2>&1 </dev/null
 		st=$?
 		c=FAIL why=
 		[ "$st" -eq 1 ] && grep -q '^hostile: done' "$out/$s.out" && c=done
