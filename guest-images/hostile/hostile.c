@@ -212,11 +212,16 @@ static void reset(void)
 		wrmsr(MSR_EFER, 0);
 	for (u32 m = MSR_SYSENTER_CS; m <= MSR_SYSENTER_EIP; m++)
 		wrmsr(m, 0);
-	memcpy(gdt__table, gdt_saved, sizeof(gdt_saved));
+	/* Entry by entry, only what changed: a VMM traces these pages, so every store
+	 * is an emulated write. */
+	for (int i = 0; i < GDT_ENTRIES; i++)
+		if (gdt__table[i] != gdt_saved[i])
+			gdt__table[i] = gdt_saved[i];
 	lgdt(&gdt__dtr);
 	hx__reload_segments();
 	for (int v = 0; v < 256; v++)
-		idt__put(v, idt_saved[v]);
+		if (idt__get(v) != idt_saved[v])
+			idt__put(v, idt_saved[v]);
 	lidt(&idt__dtr);
 	memcpy(&tss__main, tss_saved, sizeof(tss_saved));
 	ltr(SEL_TSS);

@@ -113,6 +113,10 @@ void hx__round_pt(bool oob)
 	u32 windows[6], nw = 1 + hx__below(ARRAY_SIZE(windows));
 	bool wp = !hx__chance(3);
 
+	/* Built with paging off: the pool's pages were page tables last round, and a
+	 * VMM traces stores to those while paging is on (one emulated store each). */
+	write_cr0(read_cr0() & ~CR0_PG);
+
 	for (u32 w = 0; w < nw; w++) {
 		u32 i = 8 + hx__below(1024 - 8);
 		u32 kind = hx__below(oob ? 6 : 5);
@@ -138,6 +142,7 @@ void hx__round_pt(bool oob)
 	if (!wp)
 		write_cr0(read_cr0() & ~CR0_WP);
 	write_cr3(hx__as.root);
+	write_cr0(read_cr0() | CR0_PG);
 	printf("  cr0 %08x cr4 %08x\n", read_cr0(), read_cr4());
 
 	for (u32 n = 4 + hx__below(12); n; n--) {
