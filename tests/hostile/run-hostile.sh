@@ -8,8 +8,8 @@
 #   run-hostile.sh host  SHADE HOSTILE.ELF OSDIR [VMS [FIRST]]  VMS hostile VMs in one
 #                      `shade host --audit` next to a VM of the bundled OS running verify
 #
-# Environment: ROUNDS (rounds per seed, 40), MEM (guest RAM, 64M), TIMEOUT (seconds per
-# seed, a hang guard: 300), OUT (keep every transcript in this directory), SHADE_ARGS
+# Environment: ROUNDS (rounds per seed, 40), MEM (guest RAM, 64M), STALL (a hang: no
+# console output for this many seconds, 240), TIMEOUT (seconds per seed, 3600), OUT (keep every transcript in this directory), SHADE_ARGS
 # (more `shade run` options), HOSTILE_ARGS (more guest command-line words, e.g.
 # skip=desc or only=pt), KNOWN (the known-failures file, next to this script).
 #
@@ -36,9 +36,9 @@ if [ "$mode" = host ]; then
 	shift
 fi
 seeds=${1:-10} first=${2:-1}
-rounds=${ROUNDS:-40} mem=${MEM:-64M} tmo=${TIMEOUT:-300}
+rounds=${ROUNDS:-40} mem=${MEM:-64M} tmo=${TIMEOUT:-3600} stall=${STALL:-240}
 known=${KNOWN:-$(dirname "$0")/known-failures}
-case $seeds$first$rounds in *[!0-9]*) echo "run-hostile.sh: bad number" >&2; exit 2;; esac
+case $seeds$first$rounds$tmo$stall in *[!0-9]*) echo "run-hostile.sh: bad number" >&2; exit 2;; esac
 [ -r "$elf" ] || { echo "run-hostile.sh: cannot read $elf" >&2; exit 2; }
 if [ "$mode" = qemu ]; then
 	command -v qemu-system-x86_64 >/dev/null 2>&1 || { echo "SKIP: qemu-system-x86_64 is not installed"; exit 77; }
@@ -57,11 +57,33 @@ if [ -z "$out" ]; then
 fi
 mkdir -p "$out"
 
+# guarded FILES CMD...: CMD's status, or 124 once FILES (a glob: the guests' consoles,
+# one line per operation) have not grown for $stall s or $tmo s have passed. A hang guard
+# that does not mistake a slow, loaded machine for a hang.
+guarded() {
+	g_out=$1
+	shift
+	"$@" &
+	g_pid=$! g_last=-1 g_still=0 g_t=0
+	while kill -0 $g_pid 2>/dev/null; do
+		sleep 2
+		g_t=$((g_t + 2))
+		g_sz=$(cat $g_out 2>/dev/null | wc -c)
+		if [ "$g_sz" = "$g_last" ]; then g_still=$((g_still + 2)); else g_still=0 g_last=$g_sz; fi
+		if [ $g_still -ge "$stall" ] || [ $g_t -ge "$tmo" ]; then
+			kill $g_pid 2>/dev/null
+			wait $g_pid
+			return 124
+		fi
+	done
+	wait $g_pid
+}
+
 # classify ERRFILE STATUS OUTFILE: sets $cls (one word) and $why (the line that decided it)
 classify() {
 	why=$(grep -a -m1 -E "ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:|SUMMARY: .*Sanitizer" "$1")
 	[ -n "$why" ] && { cls=FAIL; return; }
-	if [ "$2" -eq 124 ]; then why="hang: no end within ${tmo}s"; cls=FAIL; return; fi
+	if [ "$2" -eq 124 ]; then why="hang: no output for ${stall}s (or no end in ${tmo}s)"; cls=FAIL; return; fi
 	if [ "$2" -ge 128 ]; then why="shade killed by signal $(($2 - 128))"; cls=FAIL; return; fi
 	why=$(grep -a -E '^shade: ' "$1" | grep -v 'stopped by signal' | tail -n 1)
 	if [ "$2" -eq 1 ] && grep -q '^hostile: done' "$3"; then cls=done; return; fi
@@ -96,7 +118,7 @@ case $mode in
 shade)
 	for s in $(seq "$first" "$last"); do
 		cmd="seed=$s rounds=$rounds$extra"
-		timeout "$tmo" "$bin" run --audit --mem "$mem" ${SHADE_ARGS:-} --cmdline "$cmd" "$elf" \
+		guarded "$out/$s.out" "$bin" run --audit --mem "$mem" ${SHADE_ARGS:-} --cmdline "$cmd" "$elf" \
 			>"$out/$s.out" 2>"$out/$s.err" </dev/null
 		st=$?
 		classify "$out/$s.err" "$st" "$out/$s.out"; c=$cls
@@ -111,7 +133,7 @@ shade)
 	;;
 qemu)
 	for s in $(seq "$first" "$last"); do
-		timeout "$tmo" qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -nodefaults -display none \
+		guarded "$out/$s.out" qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -nodefaults -display none \
 			-no-reboot -serial stdio -monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 			-device virtio-balloon-pci,disable-modern=on \
 			-kernel "$elf" -append "seed=$s rounds=$rounds$extra" >"$out/$s.out" 2>&1 </dev/null
@@ -128,7 +150,7 @@ host)
 	for s in $(seq "$first" "$last"); do
 		set -- "$@" --vm "h$s" --mem "$mem" --kernel "$elf" --cmdline "seed=$s rounds=$rounds$extra"
 	done
-	timeout "$tmo" "$bin" host --quiet --audit --log-dir "$out" --share-rate 2000 ${SHADE_ARGS:-} "$@" \
+	guarded "$out/*.log" "$bin" host --quiet --audit --log-dir "$out" --share-rate 2000 ${SHADE_ARGS:-} "$@" \
 		>"$out/host.out" 2>"$out/host.err" </dev/null
 	st=$?
 	for s in $(seq "$first" "$last"); do
