@@ -73,6 +73,8 @@ struct host_opts {
 	char err[CLI_ERR_MAX];
 };
 int cli__parse_host(int argc, char **argv, struct host_opts *o);
+/* The name of clone k of VM description i: NAME, or NAME1..NAMEn with --clones n. */
+void cli__vm_name(const struct host_opts *o, unsigned i, unsigned k, char name[40]);
 void cli__host_usage(FILE *f);
 int cli__host(int argc, char **argv);
 

@@ -42,10 +42,7 @@ static int expand(struct host_opts *o, struct vm_config *out, char (*names)[40],
 				return cli__die(2, "too many VMs with clones (at most %d)", HOST_MAX_VMS);
 			struct vm_config *c = &out[*n];
 			*c = o->vms[i];
-			if (o->clones[i] > 1)
-				snprintf(names[*n], 40, "%s%u", o->vms[i].name, k + 1);
-			else
-				snprintf(names[*n], 40, "%s", o->vms[i].name);
+			cli__vm_name(o, i, k, names[*n]);
 			c->name = names[*n];
 			c->audit = c->audit || o->audit;
 			c->share_rate = o->share_rate;

@@ -89,7 +89,15 @@ static const char *opt_name(const struct option *opts, int val)
 	return opts[i].name ? opts[i].name : "?";
 }
 
-/* Clones expanded (NAME1..NAMEn, as cli_host.c names them): at most HOST_MAX_VMS VMs,
+void cli__vm_name(const struct host_opts *o, unsigned i, unsigned k, char name[40])
+{
+	if (o->clones[i] > 1)
+		snprintf(name, 40, "%s%u", o->vms[i].name, k + 1);
+	else
+		snprintf(name, 40, "%s", o->vms[i].name);
+}
+
+/* Clones expanded (NAME1..NAMEn): at most HOST_MAX_VMS VMs,
  * every name once ("--vm a --clones 2 --vm a1" would make two a1). */
 static int check_clones(struct host_opts *o)
 {
@@ -100,10 +108,7 @@ static int check_clones(struct host_opts *o)
 			if (n == HOST_MAX_VMS)
 				return cli__fail(o->err, "too many VMs with clones (at most %d)",
 						 HOST_MAX_VMS);
-			if (o->clones[i] > 1)
-				snprintf(names[n], sizeof(names[n]), "%s%u", o->vms[i].name, k + 1);
-			else
-				snprintf(names[n], sizeof(names[n]), "%s", o->vms[i].name);
+			cli__vm_name(o, i, k, names[n]);
 			for (unsigned j = 0; j < n; j++)
 				if (!strcmp(names[j], names[n]))
 					return cli__fail(o->err, "two VMs named '%s' (with clones)", names[n]);
