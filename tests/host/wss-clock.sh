@@ -5,7 +5,9 @@
 # all the time; with the default wall clock both complete one period per 500 ms. Two
 # 16 MiB VMs for 20 s: "busy" touches 4 MiB continuously, "idle" sleeps.
 #   run:  idle runs less than half as long as busy and completes at most half as many
-#         periods; busy completes one period per 500 ms of its run time (+20 %);
+#         periods; busy completes one period per 500 ms of its run time, each period
+#         stretched by tick lateness on a loaded host but short of the 1000 ms of a
+#         clock at half speed;
 #   wall: both complete about the same number of periods (within 25 %).
 set -u
 shade=$1 os=$2
@@ -30,11 +32,15 @@ check "run: the sleeping VM ran under half as long as the busy one" \
 	'[ -n "$rb" ] && [ -n "$ri" ] && [ $((2 * ri)) -lt "$rb" ]'
 check "run: the sleeping VM completed at most half as many periods" \
 	'[ -n "$pb" ] && [ -n "$pi" ] && [ "$pb" -ge 10 ] && [ $((2 * pi)) -le "$pb" ]'
-# the first period has no sample yet and the last is cut short; a period ends at the
-# first tick (exit or idle wakeup) after its 500 ms, and a loaded host delays ticks:
-# allow each 20 % lateness
+# No period is shorter than 500 ms of run time. A period ends at the first tick (exit or
+# idle wakeup) after its 500 ms and the next one starts there, so each is longer by the
+# tick's lateness, which grows with the host's load (35 % with two CPU hogs and parallel
+# tests): the upper bound is not a lateness budget but the mistake to catch, a run clock
+# at half speed (1000 ms periods). (pb + 2) * 800 >= rb fails for those whenever
+# rb > 8000 ms, and the busy VM runs over 20 s; the + 2 is the first period (no sample
+# yet) and the last (cut short).
 check "run: periods follow run time (busy: ${pb:-?} periods of 500 ms in ${rb:-?} ms)" \
-	'[ $((pb * 500)) -le "$rb" ] && [ $(((pb + 2) * 600)) -ge "$rb" ]'
+	'[ $((pb * 500)) -le "$rb" ] && [ "$rb" -gt 8000 ] && [ $(((pb + 2) * 800)) -ge "$rb" ]'
 wb=$(stat_of "$tmp/wall.err" busy.mem.samples) wi=$(stat_of "$tmp/wall.err" idle.mem.samples)
 echo "# wall clock: busy sampled ${wb:-?} periods, idle ${wi:-?}"
 check "wall: both VMs completed about as many periods (within 25 %)" \
