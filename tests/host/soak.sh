@@ -11,10 +11,9 @@
 #
 # Passes only with: every verify and memtouch clean (zero corrupted pages), every VM's
 # script finished (shade host's status 1), no VM stopped by shade, no signal, no
-# sanitizer report (run it with an ASan build: cmake -DSHADE_SANITIZE=ON), and sharing,
-# swapping, ballooning and sampling all seen to happen. A host killed by a signal, or
-# an ASan SEGV in vcpu__load_state, is the monitor-exception crash of issue 12 (the
-# monitor took #DF/NMI/#MC on its IST stack under shadow pressure): said as such.
+# sanitizer report (run it with an ASan build: cmake -DSHADE_SANITIZE=ON), no
+# machine-level exception in the monitor (issue 12's crash class, checked by name), and
+# sharing, swapping, ballooning and the allocation policy seen to happen.
 set -u
 shade=$1 os=$2
 periods=${3:-${SOAK_PERIODS:-3}}
@@ -24,23 +23,23 @@ need_kvm
 make_tmp
 d=$tmp
 mkdir -p "$d/swap"
-vm() { echo "--vm $1 --mem 40M --shadow-max 16 --kernel $os/kernel.elf --module $os/initrd.tar --cmdline"; }
-work() { echo "-- memtouch 8 fill=$1 ws=50 rate=2000 time=2 touch=write; repeat $periods verify 6 passes=2 sleep=5; memtouch 6 fill=$1 time=1"; }
-"$shade" host --quiet --audit --log-dir "$d" --machine-mem 80M --share-rate 2000 \
+vm() { echo "--vm $1 --mem 32M --shadow-max 16 --kernel $os/kernel.elf --module $os/initrd.tar --cmdline"; }
+work() { echo "-- memtouch 6 fill=$1 ws=50 rate=2000 time=1 touch=write; repeat $periods verify 4 passes=1; memtouch 4 fill=$1 time=1"; }
+"$shade" host --quiet --audit --log-dir "$d" --machine-mem 36M --share-rate 2000 \
 	--alloc-ms 250 --wss-ms 200 --wss-pages 50 --swap-dir "$d/swap" --ctl "$d/ctl" \
 	--csv "$d/ms.csv" --stats \
 	$(vm a) "$(work seed:1)" $(vm b) "$(work seed:2)" $(vm c) "$(work same)" \
 	>"$d/out" 2>"$d/err" &
 pid=$!
-# Each time a VM finishes a verify run, move a balloon: VM a, b, c in turn, 24 MiB
-# then back to 40 MiB (a limit the policy keeps to; lifted at the end).
+# Each time a VM finishes a verify run, move a balloon: VM a, b, c in turn, 16 MiB
+# then back to 32 MiB (a limit the policy keeps to).
 moved=0 n=0 t=0
 while kill -0 $pid 2>/dev/null && [ $t -lt 7500 ]; do
 	done_runs=$(cat "$d/a.log" "$d/b.log" "$d/c.log" 2>/dev/null | grep -c '^verify: ')
 	if [ "$done_runs" -gt "$n" ]; then
 		n=$done_runs
 		v=$(echo a b c | cut -d' ' -f$((n % 3 + 1)))
-		size=$([ $((n % 2)) -eq 1 ] && echo 24M || echo 40M)
+		size=$([ $((n % 2)) -eq 1 ] && echo 16M || echo 32M)
 		"$shade" ctl "$d/ctl" "$v" balloon "$size" >/dev/null 2>&1 && moved=$((moved + 1))
 	fi
 	sleep 0.2
@@ -52,29 +51,34 @@ status=$?
 pid=
 echo "# $periods periods, $n verify runs, balloon moved $moved times, shade host status $status"
 san=$(grep -a -c -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$d/err")
-if [ "$status" -ge 128 ] || grep -a -q 'vcpu__load_state' "$d/err"; then
-	echo "# host crash: signal $((status - 128)); the monitor-exception crash of issue 12 (monitor #DF/NMI/#MC on its IST stack, vcpu__load_state)"
-fi
+# Issue 12's crash: the monitor itself takes #DF/NMI/#MC (on its IST stack) and shade
+# SEGVs in vcpu__load_state (a signal in a plain build, an ASan SEGV report with that
+# frame in a sanitizer build); once fixed, the same event stops one VM with a report
+# ("machine-level exception", "monitor fault", "real triple fault"), still a failure here.
+mon=$(grep -a -m1 -E 'vcpu__load_state|machine-level exception|monitor fault|monitor trap|real triple fault' "$d/err")
+[ "$status" -eq 139 ] && [ -z "$mon" ] && mon="SIGSEGV (status 139)"
+[ -n "$mon" ] && echo "# issue 12's monitor-exception failure: $mon"
+check "no machine-level exception in the monitor${mon:+ ($mon)}" '[ -z "$mon" ]'
 check "no host crash by a signal (status $status)" '[ "$status" -lt 128 ]'
 check "no sanitizer report ($san)" '[ "$san" -eq 0 ]'
 check "shade host status 1: every VM's script finished (got $status)" '[ "$status" -eq 1 ]'
 stops=$(grep -a -E '^shade: ' "$d/err" | grep -v 'stopped by signal' | head -3)
 check "no VM stopped by shade${stops:+ ($stops)}" '[ -z "$stops" ]'
 for v in a b c; do
-	good=$(grep -c "^verify: 6 MiB, 2 passes, 0 corrupted pages" "$d/$v.log")
+	good=$(grep -c "^verify: 4 MiB, 1 passes, 0 corrupted pages" "$d/$v.log")
 	check "$v: $periods verify runs, zero corrupted pages (clean runs: $good)" \
 		'[ "$good" -eq "$periods" ] && ! grep -q "is corrupted" "$d/$v.log"'
 	check "$v: memtouch found every page intact, twice" \
 		'[ "$(grep -c "^memtouch: checked [0-9]* pages, 0 bad" "$d/$v.log")" -eq 2 ]'
 done
-outs=0 samples=0
+outs=0 merged=0 samples=0
 for v in a b c; do
 	outs=$((outs + $(stat_of "$d/err" $v.mem.swap_outs | grep . || echo 0)))
+	merged=$((merged + $(stat_of "$d/err" $v.share.merged | grep . || echo 0)))
 done
-merged=$(awk '$1 == "sample" { for (i = 2; i <= NF; i++) { split($i, kv, "=")
-	if (kv[1] == "shared_pages" && kv[2] > m) m = kv[2] } } END { print m + 0 }' "$d/err")
 samples=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) k[$i] = i; next } { n++ } END { print n + 0 }' "$d/ms.csv")
-echo "# swapped out $outs pages, $samples policy rows, balloon moves $moved"
+echo "# swapped out $outs pages, merged $merged, $samples policy rows, balloon moves $moved"
+check "pages were shared" '[ "$merged" -gt 0 ]'
 check "the host swapped" '[ "$outs" -gt 0 ]'
 check "the balloon was moved every period" '[ "$moved" -ge "$periods" ]'
 check "the allocation policy ran" '[ "$samples" -gt 0 ]'
