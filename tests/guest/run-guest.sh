@@ -4,7 +4,7 @@
 #   run-guest.sh shade SHADE_BIN KERNEL [-- SHADE_RUN_ARGS...]
 #   run-guest.sh qemu  -         KERNEL [-- QEMU_ARGS...]
 #
-# Environment: GUEST_INPUT (bytes fed to the guest's COM1), GUEST_TIMEOUT (seconds, 120),
+# Environment: GUEST_INPUT (bytes fed to the guest's COM1), GUEST_TIMEOUT (seconds, 450: a hang guard),
 # GUEST_CMDLINE (kernel command line), GUEST_EXPECT_STATUS (exit status, default 1: the
 # guest wrote 0 to the isa-debug-exit port 0xf4).
 #
@@ -22,7 +22,7 @@ set -u
 mode=$1 bin=$2 kernel=$3
 shift 3
 [ "${1:-}" = "--" ] && shift
-timeout_s=${GUEST_TIMEOUT:-120}
+timeout_s=${GUEST_TIMEOUT:-450}
 expect=${GUEST_EXPECT_STATUS:-1}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
