@@ -24,14 +24,14 @@ make_tmp
 d=$tmp
 mkdir -p "$d/swap"
 vm() { echo "--vm $1 --mem 32M --shadow-max 16 --kernel $os/kernel.elf --module $os/initrd.tar --cmdline"; }
-work() { echo "-- memtouch 6 fill=$1 ws=50 rate=2000 time=1 touch=write; repeat $periods verify 4 passes=1; memtouch 4 fill=$1 time=1"; }
-"$shade" host --quiet --audit --log-dir "$d" --machine-mem 36M --share-rate 2000 \
+work() { echo "-- memtouch 3 fill=$1 ws=50 rate=2000 time=1 touch=write; repeat $periods verify 2 passes=1; memtouch 2 fill=$1 time=1"; }
+"$shade" host --quiet --audit --log-dir "$d" --machine-mem 20M --share-rate 2000 \
 	--alloc-ms 250 --wss-ms 200 --wss-pages 50 --swap-dir "$d/swap" --ctl "$d/ctl" \
 	--csv "$d/ms.csv" --stats \
 	$(vm a) "$(work seed:1)" $(vm b) "$(work seed:2)" $(vm c) "$(work same)" \
 	>"$d/out" 2>"$d/err" &
 pid=$!
-# Each time a VM finishes a verify run, move a balloon: VM a, b, c in turn, 16 MiB
+# Each time a VM finishes a verify run, move a balloon: VM a, b, c in turn, 8 MiB
 # then back to 32 MiB (a limit the policy keeps to).
 moved=0 n=0 t=0
 while kill -0 $pid 2>/dev/null && [ $t -lt 7500 ]; do
@@ -39,7 +39,7 @@ while kill -0 $pid 2>/dev/null && [ $t -lt 7500 ]; do
 	if [ "$done_runs" -gt "$n" ]; then
 		n=$done_runs
 		v=$(echo a b c | cut -d' ' -f$((n % 3 + 1)))
-		size=$([ $((n % 2)) -eq 1 ] && echo 16M || echo 32M)
+		size=$([ $((n % 2)) -eq 1 ] && echo 8M || echo 32M)
 		"$shade" ctl "$d/ctl" "$v" balloon "$size" >/dev/null 2>&1 && moved=$((moved + 1))
 	fi
 	sleep 0.2
@@ -65,7 +65,7 @@ check "shade host status 1: every VM's script finished (got $status)" '[ "$statu
 stops=$(grep -a -E '^shade: ' "$d/err" | grep -v 'stopped by signal' | head -3)
 check "no VM stopped by shade${stops:+ ($stops)}" '[ -z "$stops" ]'
 for v in a b c; do
-	good=$(grep -c "^verify: 4 MiB, 1 passes, 0 corrupted pages" "$d/$v.log")
+	good=$(grep -c "^verify: 2 MiB, 1 passes, 0 corrupted pages" "$d/$v.log")
 	check "$v: $periods verify runs, zero corrupted pages (clean runs: $good)" \
 		'[ "$good" -eq "$periods" ] && ! grep -q "is corrupted" "$d/$v.log"'
 	check "$v: memtouch found every page intact, twice" \
