@@ -66,6 +66,28 @@ int emu_sysret(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_io(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_flags(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 
+/* The opcode-map checks capstone does not make (opcheck.c). */
+struct opscan {
+	unsigned npfx;          /* legacy and REX prefix bytes */
+	bool lock, rep, repne, opsize, adsize;
+	uint8_t rex;
+	enum { ESC_NONE, ESC_VEX, ESC_EVEX, ESC_XOP } esc;
+	unsigned map;           /* 0 one-byte, 1 0F, 2 0F38, 3 0F3A (VEX: its map field) */
+	uint8_t op;
+	unsigned opoff;         /* offset of the opcode byte (legacy maps) */
+	bool has_modrm;         /* a byte follows the opcode (read as ModRM if it has one) */
+	uint8_t modrm;
+};
+/* Prefixes and opcode of code[0..n): 0, 1 if prefixes alone pass 15 bytes (#GP), -1 if
+ * the bytes end before the opcode. */
+int opcheck__scan(const uint8_t *code, unsigned n, bool mode64, struct opscan *s);
+/* 1 with #UD if the opcode maps make this encoding invalid (LOCK, i64, VEX/EVEX/XOP). */
+int opcheck__fault(const struct opscan *s, bool mode64, struct xfault *xf);
+/* 1 with #UD if the guest's CPU lacks the instruction's feature (CPUID, control bits). */
+int opcheck__feature(struct vcpu *vcpu, const cs_insn *ci, struct xfault *xf);
+/* Length of ModRM, SIB and displacement starting at code[at], or 0 if past n. */
+unsigned opcheck__modrm_len(const uint8_t *code, unsigned n, unsigned at, unsigned addrsize);
+
 /* Single-step an unprivileged instruction in unicorn (ucstep.c). */
 int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf);
 void emu_unicorn_exit(struct vcpu *vcpu);

@@ -298,6 +298,40 @@ static int iret64(struct vcpu *vcpu, unsigned osz, struct xfault *xf)
 	return 0;
 }
 
+/*
+ * IRET with EFLAGS.NT in legacy protected mode: a task switch back to the task in the
+ * current TSS's back link (SDM vol. 2 IRET, TASK-RETURN; vol. 3 Table 6-6 for the #TS
+ * conditions, checked in this order as QEMU does). shade does not virtualize hardware
+ * task switching: a back link that passes every check stops the VM with a report.
+ */
+static int task_return(struct vcpu *vcpu, struct xfault *xf)
+{
+	struct vcpu_virt *v = &vcpu->v;
+	uint16_t link = 0;
+	uint64_t d;
+	int r;
+
+	if ((r = gmem__read_linear(vcpu, v->tr.base, &link, 2, ACC_READ | ACC_SUPERVISOR, xf)))
+		return r;
+	uint32_t err = link & 0xfffcu;
+	if ((link & 4) || (link | 7u) > v->gdtr.limit)
+		return xfault_set(xf, X86_TS, true, err);
+	if ((r = seg__read_desc(vcpu, link, &d, xf)))
+		return r;
+	unsigned type = (unsigned)(d >> 40) & 0x1f;     /* S and type: a busy TSS */
+	if (type != 0x0b && type != 0x03)
+		return xfault_set(xf, X86_TS, true, err);
+	if (!(d & BIT(47)))
+		return xfault_set(xf, X86_NP, true, err);
+	struct kvm_segment t;
+	seg__decode(d, link, &t);
+	if (t.limit < (type == 0x0b ? 0x67u : 0x2bu))
+		return xfault_set(xf, X86_TS, true, err);
+	vm__stop(vcpu->vm, 4, "guest IRET to nested task %#x (hardware task switch): not supported",
+		 link);
+	return -EOPNOTSUPP;
+}
+
 int emu_iret(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 {
 	struct gstate *g = &vcpu->g;
@@ -308,16 +342,17 @@ int emu_iret(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 	vcpu->stats.emulated[EMU_IRET]++;
 	if (gs_64bit(g))
 		return iret64(vcpu, in->ci->id == X86_INS_IRETQ ? 8 : osz, xf);
-	if (virt_long_mode(&vcpu->v))
-		return -EOPNOTSUPP;      /* IRET in compatibility mode: not built yet */
+	/* Compatibility mode: no task return in IA-32e mode; otherwise the legacy frame
+	 * (SS:ESP only on a privilege change), and EFLAGS.VM is never loaded. */
+	bool ia32e = virt_long_mode(&vcpu->v);
 	if (g->rflags & RFL_NT)
-		return -EOPNOTSUPP;      /* nested task return: no hardware task switching */
+		return ia32e ? gp0(xf) : task_return(vcpu, xf);
 	if ((r = stack_read(vcpu, 0, osz, &eip, xf)) || (r = stack_read(vcpu, 1, osz, &sel, xf)) ||
 	    (r = stack_read(vcpu, 2, osz, &fl, xf)))
 		return r;
 	if (osz == 2)
 		fl = (g->rflags & ~0xffffULL) | (fl & 0xffff);
-	if ((fl & RFL_VM) && g->cpl == 0) {
+	if ((fl & RFL_VM) && g->cpl == 0 && !ia32e) {
 		vm__stop(vcpu->vm, 4, "guest IRET to virtual-8086 mode: not supported");
 		return -EOPNOTSUPP;
 	}

@@ -343,20 +343,72 @@ int emulate__traced_write(struct vcpu *vcpu, struct xfault *xf)
 	return emu_unicorn_step(vcpu, xf);
 }
 
+/*
+ * Encodings capstone refuses that the CPU executes (and QEMU with it): SALC outside
+ * 64-bit mode, the PREFETCH group 0F 0D with a memory operand and the hint-NOP space
+ * 0F 18-0F 1F. None of them touches memory or faults. -ENOSYS for anything else.
+ */
+static int emu_undecoded(struct vcpu *vcpu, const uint8_t *code, unsigned n,
+			 const struct opscan *os)
+{
+	struct gstate *g = &vcpu->g;
+	unsigned len = 0;
+	if (os->map == 0 && os->op == 0xd6 && !gs_64bit(g)) {
+		uint64_t al = (g->rflags & RFL_CF) ? 0xff : 0;
+		g->gpr[R_AX] = (g->gpr[R_AX] & ~0xffULL) | al;
+		len = os->npfx + 1;
+	} else if (os->map == 1 && ((os->op == 0x0d && (os->modrm & 0xc0) != 0xc0) ||
+				    (os->op >= 0x18 && os->op <= 0x1f))) {
+		unsigned asz = gs_64bit(g) ? (os->adsize ? 4 : 8) : (gs_32bit(g) ^ os->adsize) ? 4 : 2;
+		unsigned m = opcheck__modrm_len(code, n, os->opoff + 1, asz);
+		if (!m)
+			return -ENOSYS;
+		len = os->opoff + 1 + m;
+	} else {
+		return -ENOSYS;
+	}
+	vcpu->stats.emulated[EMU_OTHER]++;
+	g->rip = (g->rip + len) & gmem__addr_mask(vcpu);
+	g->gpr_dirty = true;
+	return 0;
+}
+
+/*
+ * What the CPU does with an instruction neither shade's handlers nor the backend ran:
+ * a privileged one is #GP(0) outside ring 0 (RDPMC everywhere: the guest has no
+ * performance counters); at ring 0 it is one shade does not emulate (-ENOSYS, the VM
+ * stops). Anything else runs in unicorn after the checks unicorn does not make.
+ */
+static int run_unemulated(struct vcpu *vcpu, struct insn *in, struct xfault *xf)
+{
+	if (in->ci->id == X86_INS_RDPMC)
+		return gp0(xf);
+	if (in_group(in->ci, X86_GRP_PRIVILEGE)) {
+		/* Unicorn runs at CPL 0 with its own system state: never there. */
+		return vcpu->g.cpl != 0 ? gp0(xf) : -ENOSYS;
+	}
+	int r = precheck(vcpu, in, xf);
+	return r ? r : emu_unicorn_step(vcpu, xf);
+}
+
 int emulate__insn(struct vcpu *vcpu, enum emu_cause cause, struct xfault *xf)
 {
 	struct gstate *g = &vcpu->g;
 	uint8_t code[15];
 	uint64_t lin;
 	unsigned n = 15;
+	bool limit_cut = false;
 	int r;
 
 	/* Fetch up to 15 bytes, fewer if the segment limit or a page boundary cuts in. */
 	if (gmem__seg_linear(vcpu, S_CS, g->rip, 1, ACC_FETCH, &lin, xf))
 		return 1;
-	if (!gs_64bit(g) && g->seg[S_CS].limit - g->rip + 1 < n)
+	if (!gs_64bit(g) && g->seg[S_CS].limit - g->rip + 1 < n) {
 		n = (unsigned)(g->seg[S_CS].limit - g->rip + 1);
+		limit_cut = true;
+	}
 	r = gmem__read_linear(vcpu, lin, code, n, ACC_FETCH, xf);
+	struct xfault page_fault = *xf;
 	if (r == 1 && n > PAGE_SIZE - (lin & (PAGE_SIZE - 1))) {
 		n = (unsigned)(PAGE_SIZE - (lin & (PAGE_SIZE - 1)));
 		r = gmem__read_linear(vcpu, lin, code, n, ACC_FETCH, xf);
@@ -364,42 +416,50 @@ int emulate__insn(struct vcpu *vcpu, enum emu_cause cause, struct xfault *xf)
 	if (r)
 		return r;
 
-	csh h = gs_64bit(g) ? vcpu->cs64 : vcpu->cs32;
-	cs_option(h, CS_OPT_MODE, gs_64bit(g) ? CS_MODE_64 : gs_32bit(g) ? CS_MODE_32 : CS_MODE_16);
+	/* The opcode-map rules first: they decide #UD before any operand is read. */
+	struct opscan os;
+	bool m64 = gs_64bit(g);
+	int sr = opcheck__scan(code, n, m64, &os);
+	if (sr == 1)
+		return gp0(xf);               /* longer than 15 bytes */
+	if (sr == 0 && opcheck__fault(&os, m64, xf))
+		return 1;
+
+	csh h = m64 ? vcpu->cs64 : vcpu->cs32;
+	cs_option(h, CS_OPT_MODE, m64 ? CS_MODE_64 : gs_32bit(g) ? CS_MODE_32 : CS_MODE_16);
 	cs_insn *ci;
-	if (cs_disasm(h, code, n, g->rip, 1, &ci) != 1)
-		return -ENOSYS;
+	if (cs_disasm(h, code, n, g->rip, 1, &ci) != 1) {
+		/* Cut short by the CS limit or an unmapped page: the fetch faults first. */
+		if (n < 15) {
+			if (limit_cut)
+				return gp0(xf);
+			*xf = page_fault;
+			return 1;
+		}
+		r = sr == 0 ? emu_undecoded(vcpu, code, n, &os) : -ENOSYS;
+		if (r != -ENOSYS || cause != EMU_CAUSE_KVM)
+			return r;
+		/* Bytes no CPU decodes: the guest's #UD, not a stop. */
+		vcpu->stats.emulated[EMU_OTHER]++;
+		return xfault_set(xf, X86_UD, false, 0);
+	}
 	struct insn in = {
 		.ci = ci, .x = &ci->detail->x86, .len = ci->size, .cause = cause,
 	};
-	in.addrsize = in.x->addr_size ? in.x->addr_size : (gs_64bit(g) ? 8 : gs_32bit(g) ? 4 : 2);
-	in.opsize = gs_64bit(g) ? 4 : gs_32bit(g) ? 4 : 2;
+	in.addrsize = in.x->addr_size ? in.x->addr_size : (m64 ? 8 : gs_32bit(g) ? 4 : 2);
+	in.opsize = m64 ? 4 : gs_32bit(g) ? 4 : 2;
 	for (unsigned i = 0; i < 4; i++) {
 		if (in.x->prefix[i] == 0x66)
 			in.opsize = in.opsize == 4 ? 2 : 4;
 	}
-	if (gs_64bit(g) && (in.x->rex & 8))
+	if (m64 && (in.x->rex & 8))
 		in.opsize = 8;
-	r = dispatch(vcpu, &in, xf);
+	r = opcheck__feature(vcpu, ci, xf);
+	if (r == 0)
+		r = dispatch(vcpu, &in, xf);
+	/* What the backend could not run and shade does not emulate. */
+	if (r == -ENOSYS && cause == EMU_CAUSE_KVM)
+		r = run_unemulated(vcpu, &in, xf);
 	cs_free(ci, 1);
-	/* What the backend could not run and shade does not emulate: unicorn runs it,
-	 * after the checks the CPU would have made. */
-	if (r == -ENOSYS && cause == EMU_CAUSE_KVM) {
-		cs_insn *again;
-		if (cs_disasm(h, code, n, g->rip, 1, &again) != 1)
-			return -ENOSYS;
-		/* Unicorn runs at CPL 0 with its own system state: a privileged instruction
-		 * shade does not emulate must stop the VM, not run there. */
-		if (in_group(again, X86_GRP_PRIVILEGE)) {
-			cs_free(again, 1);
-			return -ENOSYS;
-		}
-		in.ci = again;
-		in.x = &again->detail->x86;
-		r = precheck(vcpu, &in, xf);
-		cs_free(again, 1);
-		if (r == 0)
-			r = emu_unicorn_step(vcpu, xf);
-	}
 	return r;
 }

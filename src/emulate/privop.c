@@ -264,11 +264,8 @@ int emu_dtr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 		if (id == X86_INS_LGDT) {
 			vcpu->stats.emulated[EMU_LGDT]++;
 			v->gdtr = t;
-			if (seg__mirror_gdt(vcpu) == -E2BIG) {
-				vm__stop(vcpu->vm, 4, "guest GDT limit %#x reaches the monitor's descriptors (max %u entries)",
-					 t.limit, MON_GDT_FIRST);
-				return -E2BIG;
-			}
+			if ((r = seg__mirror_gdt(vcpu)))
+				return r;
 		} else {
 			vcpu->stats.emulated[EMU_LIDT]++;
 			v->idtr = t;

@@ -70,6 +70,13 @@ int seg__read_desc(struct vcpu *vcpu, uint16_t sel, uint64_t *desc, struct xfaul
 	uint64_t off = sel & ~7u;
 	if (off + 7 > limit)
 		return xfault_set(xf, X86_GP, true, sel & ~3u);
+	if (!(sel & 4) && (sel >> 3) >= MON_GDT_FIRST) {
+		/* The real GDT holds the monitor's descriptors there (all DPL 0, so the
+		 * guest's every use of the selector traps here). */
+		vm__stop(vcpu->vm, 4, "guest uses GDT entry %u, where shade's monitor keeps its own "
+			 "descriptors (guests may use entries below %u)", sel >> 3, MON_GDT_FIRST);
+		return -E2BIG;
+	}
 	int r = gmem__read_linear(vcpu, base + off, desc, 8, ACC_READ | ACC_SUPERVISOR, xf);
 	return r;
 }
@@ -81,8 +88,10 @@ static int mirror_table(struct vcpu *vcpu, uint64_t base, uint32_t limit, bool i
 	unsigned n = (limit + 1) / 8, max = is_ldt ? GDT_ENTRIES : MON_GDT_FIRST;
 	struct xfault xf;
 
-	if (n > max)
-		return -E2BIG;
+	/* A GDT limit reaching the monitor's entries is legal (LGDT of open bus gives
+	 * 0xffff): what the guest keeps there is never mirrored, and using it stops the
+	 * VM (seg__read_desc). */
+	n = MIN(n, max);
 	for (unsigned i = 0; i < max; i++) {
 		uint64_t d = 0;
 		if (i < n && i > 0 && gmem__read_linear(vcpu, base + i * 8, &d, 8,

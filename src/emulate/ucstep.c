@@ -254,8 +254,10 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 	c->have_pf = false;
 
 	regs_in(c, g);
+	/* In a 32-bit engine unicorn ignores RFLAGS (reads give 0): EFLAGS there. */
+	int flags_reg = is64 ? UC_X86_REG_RFLAGS : UC_X86_REG_EFLAGS;
 	uint64_t flags = g->rflags & 0x3f7fd7;
-	uc_reg_write(uc, UC_X86_REG_RFLAGS, &flags);
+	uc_reg_write(uc, flags_reg, &flags);
 	/* A REP string instruction runs up to UC_REP_MAX iterations in this one step (a
 	 * guest zeroing a former page table with REP STOS must not cost an exit per
 	 * store); stopping early is architectural: RCX/RSI/RDI say how far it got and
@@ -275,12 +277,19 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 		ret = xfault_set(xf, (unsigned)c->vector, excp__has_error_code((unsigned)c->vector), 0);
 		goto out;
 	}
+	if (e == UC_ERR_INSN_INVALID && !c->bad_access) {
+		/* Unicorn reports its #UD this way, not through the interrupt hook. */
+		vcpu->stats.emulated[EMU_OTHER]++;
+		ret = xfault_set(xf, X86_UD, false, 0);
+		goto out;
+	}
 	if (e != UC_ERR_OK || c->bad_access) {
 		ret = -EOPNOTSUPP;
 		goto out;
 	}
 	regs_out(c, g);
-	uc_reg_read(uc, UC_X86_REG_RFLAGS, &flags);
+	flags = 0;
+	uc_reg_read(uc, flags_reg, &flags);
 	/* Arithmetic flags, DF, AC and TF come from unicorn; IF and IOPL stay the guest's. */
 	uint64_t keep = RFL_IF | RFL_IOPL | RFL_VM | RFL_NT | RFL_RF;
 	g->rflags = (g->rflags & keep) | (flags & ~keep & 0xffffffffULL) | RFL_FIXED;

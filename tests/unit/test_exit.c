@@ -26,6 +26,8 @@
 #define CODE 0x3000
 #define GP_HANDLER 0x4000
 #define INT81_HANDLER 0x4100
+#define UD_HANDLER 0x4200
+#define TS_HANDLER 0x4300
 #define KSTACK 0x9000
 #define USTACK 0x8000
 
@@ -102,6 +104,8 @@ static void setup(void)
 	uint64_t idt[256] = { 0 };
 	idt[13] = gate(GP_HANDLER, 0x08, 0);
 	idt[0x81] = gate(INT81_HANDLER, 0x08, 0);
+	idt[6] = gate(UD_HANDLER, 0x08, 0);
+	idt[10] = gate(TS_HANDLER, 0x08, 0);
 	poke(IDT, idt, sizeof(idt));
 
 	vcpu.v.cr0 = CR0_PE | CR0_ET;
@@ -474,6 +478,151 @@ START_TEST(trap_frame_outside_the_monitor_stacks_stops_the_vm)
 }
 END_TEST
 
+/* The guest's handler for `vec` ran with the faulting instruction's EIP (and the error
+ * code, if any) on its stack, and the VM goes on. */
+static void assert_fault_delivered(uint64_t handler, uint32_t eip, bool has_err, uint32_t err)
+{
+	ck_assert_msg(!atomic_load(&vm.stop), "VM stopped: %s", vm.stop_reason);
+	ck_assert_uint_eq(run->s.regs.regs.rip, handler);
+	uint32_t sp = (uint32_t)run->s.regs.regs.rsp;
+	if (has_err) {
+		ck_assert_uint_eq(peek32(sp), err);
+		sp += 4;
+	}
+	ck_assert_uint_eq(peek32(sp), eip);
+}
+
+START_TEST(bytes_no_cpu_runs_are_the_guests_ud)
+{
+	/* Each reached shade as an emulation failure and stopped the VM as unsupported;
+	 * LOCK CMP also made unicorn abort the process. Hardware gives #UD for all. */
+	static const struct { uint8_t b[6]; unsigned n; const char *what; } ud[] = {
+		{ { 0x8d, 0xc3 }, 2, "LEA with a register operand" },
+		{ { 0x0f, 0x00, 0xf0 }, 3, "0F 00 /6" },
+		{ { 0x0f, 0x01, 0xc4 }, 3, "VMXOFF (no VMX)" },
+		{ { 0xf0, 0x38, 0x00 }, 3, "LOCK CMP" },
+		{ { 0xf0, 0x02, 0x00 }, 3, "LOCK ADD to a register" },
+		{ { 0xf0, 0x90 }, 2, "LOCK NOP" },
+		{ { 0xc5, 0xf8, 0x77 }, 3, "VZEROUPPER (no AVX)" },
+		{ { 0x0f, 0x01, 0xd0 }, 3, "XGETBV (CR4.OSXSAVE cannot be set)" },
+		{ { 0x8f, 0xc8 }, 2, "POP r/m with reg 1 (XOP)" },
+		{ { 0x0f, 0x0b }, 2, "UD2" },
+		{ { 0x0f, 0xff }, 2, "UD0" },
+	};
+	for (unsigned i = 0; i < sizeof(ud) / sizeof(ud[0]); i++) {
+		for (unsigned cpl = 0; cpl <= 3; cpl += 3) {
+			poke(CODE, ud[i].b, ud[i].n);
+			emulation_failure(CODE, cpl, RFL_FIXED | (cpl ? 0 : 1 << 12),
+					  cpl ? USTACK : KSTACK);
+			exit__handle(&vcpu);
+			ck_assert_msg(!atomic_load(&vm.stop), "%s at CPL %u: %s", ud[i].what, cpl,
+				      vm.stop_reason);
+			ck_assert_msg(run->s.regs.regs.rip == UD_HANDLER, "%s at CPL %u: rip %#llx",
+				      ud[i].what, cpl, (unsigned long long)run->s.regs.regs.rip);
+			assert_fault_delivered(UD_HANDLER, CODE, false, 0);
+		}
+	}
+}
+END_TEST
+
+START_TEST(encodings_the_cpu_runs_but_capstone_refuses)
+{
+	/* SALC, a PREFETCH form, a hint NOP: executed, not #UD. */
+	static const uint8_t insn[] = { 0xd6, 0x0f, 0x0d, 0x00, 0x0f, 0x19, 0x84, 0x80, 1, 2, 3, 4 };
+	poke(CODE, insn, sizeof(insn));
+	emulation_failure(CODE, 0, RFL_FIXED | RFL_CF | (1 << 12), KSTACK);
+	run->s.regs.regs.rax = 0x1234;
+	exit__handle(&vcpu);
+	ck_assert(!atomic_load(&vm.stop));
+	ck_assert_uint_eq(run->s.regs.regs.rax, 0x12ff);
+	ck_assert_uint_eq(run->s.regs.regs.rip, CODE + 1);
+	emulation_failure(CODE + 1, 0, RFL_FIXED | (1 << 12), KSTACK);
+	exit__handle(&vcpu);
+	ck_assert_uint_eq(run->s.regs.regs.rip, CODE + 4);
+	emulation_failure(CODE + 4, 0, RFL_FIXED | (1 << 12), KSTACK);
+	exit__handle(&vcpu);
+	ck_assert_uint_eq(run->s.regs.regs.rip, CODE + sizeof(insn));
+}
+END_TEST
+
+START_TEST(unemulated_privileged_instruction_is_gp_outside_ring0)
+{
+	static const uint8_t insn[] = { 0x0f, 0x33 };  /* rdpmc: no counters for the guest */
+	poke(CODE, insn, sizeof(insn));
+	for (unsigned cpl = 0; cpl <= 3; cpl += 3) {
+		emulation_failure(CODE, cpl, RFL_FIXED, cpl ? USTACK : KSTACK);
+		exit__handle(&vcpu);
+		assert_fault_delivered(GP_HANDLER, CODE, true, 0);
+	}
+}
+END_TEST
+
+START_TEST(unicorn_steps_keep_the_arithmetic_flags)
+{
+	/* add %al, %al with AL = 0x80 in a 32-bit engine: CF, OF, ZF, PF set. Unicorn's
+	 * 32-bit engine ignores RFLAGS, so shade used to return every flag cleared. */
+	static const uint8_t insn[] = { 0x00, 0xc0 };
+	poke(CODE, insn, sizeof(insn));
+	emulation_failure(CODE, 0, RFL_FIXED | RFL_SF | (1 << 12), KSTACK);
+	run->s.regs.regs.rax = 0x80;
+	exit__handle(&vcpu);
+	ck_assert(!atomic_load(&vm.stop));
+	ck_assert_uint_eq(run->s.regs.regs.rax, 0);
+	ck_assert_uint_eq(run->s.regs.regs.rflags & (RFL_CF | RFL_OF | RFL_ZF | RFL_PF | RFL_SF),
+			  RFL_CF | RFL_OF | RFL_ZF | RFL_PF);
+}
+END_TEST
+
+START_TEST(lgdt_of_memory_outside_ram_reads_open_bus)
+{
+	/* lgdt 0x2000000: 32 MiB is past the guest's 16 MiB, nothing there: all ones. */
+	static const uint8_t insn[] = { 0x0f, 0x01, 0x15, 0x00, 0x00, 0x00, 0x02 };
+	poke(CODE, insn, sizeof(insn));
+	trap(X86_GP, 0, CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+	exit__handle(&vcpu);
+	ck_assert_msg(!atomic_load(&vm.stop), "%s", vm.stop_reason);
+	ck_assert_uint_eq(vcpu.v.gdtr.base, 0xffffffff);
+	ck_assert_uint_eq(vcpu.v.gdtr.limit, 0xffff);
+	ck_assert_uint_eq(run->s.regs.regs.rip, CODE + sizeof(insn));
+}
+END_TEST
+
+START_TEST(iret_with_nt_checks_the_back_link)
+{
+	static const uint8_t insn[] = { 0xcf };
+	poke(CODE, insn, sizeof(insn));
+	uint32_t frame[3] = { CODE, 0x08, RFL_FIXED };
+	poke(KSTACK - 12, frame, sizeof(frame));
+	/* A null back link, one in the LDT, one past the GDT limit, one naming a data
+	 * segment, an available (not busy) TSS: #TS(back link) for each. */
+	static const uint16_t bad[] = { 0, 0x2c, 0x1f8, 0x10, 0x30 };
+	uint64_t avail_tss = desc(TSS, 0x67, 0x89, 0);
+	poke(GDT + 0x30, &avail_tss, 8);
+	vcpu.v.gdtr.limit = 7 * 8 - 1;
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		poke(TSS, &bad[i], 2);
+		emulation_failure(CODE, 0, RFL_FIXED | RFL_NT | (1 << 12), KSTACK - 12);
+		exit__handle(&vcpu);
+		assert_fault_delivered(TS_HANDLER, CODE, true, bad[i] & 0xfffc);
+	}
+	/* A busy TSS whose limit is too small for a 32-bit TSS. */
+	uint64_t small = desc(TSS, 0x40, 0x8b, 0);
+	poke(GDT + 0x30, &small, 8);
+	uint16_t link = 0x30;
+	poke(TSS, &link, 2);
+	emulation_failure(CODE, 0, RFL_FIXED | RFL_NT | (1 << 12), KSTACK - 12);
+	exit__handle(&vcpu);
+	assert_fault_delivered(TS_HANDLER, CODE, true, 0x30);
+	/* A valid back link: a task switch, which shade reports instead of running. */
+	uint64_t busy = desc(TSS, 0x67, 0x8b, 0);
+	poke(GDT + 0x30, &busy, 8);
+	emulation_failure(CODE, 0, RFL_FIXED | RFL_NT | (1 << 12), KSTACK - 12);
+	exit__handle(&vcpu);
+	ck_assert(atomic_load(&vm.stop));
+	ck_assert_ptr_nonnull(strstr(vm.stop_reason, "hardware task switch"));
+}
+END_TEST
+
 START_TEST(virtual_interrupt_on_a_monitor_stub_resumes_the_stub)
 {
 	/* The injected vector arrived while a stub ran (CS RPL 0): nothing is written back,
@@ -514,6 +663,12 @@ int main(void)
 	tcase_add_test(tc, writes_unicorn_cannot_take_are_single_stepped);
 	tcase_add_test(tc, virtual_interrupt_on_a_monitor_stub_resumes_the_stub);
 	tcase_add_test(tc, sysenter_and_sysexit_follow_the_msrs);
+	tcase_add_test(tc, bytes_no_cpu_runs_are_the_guests_ud);
+	tcase_add_test(tc, encodings_the_cpu_runs_but_capstone_refuses);
+	tcase_add_test(tc, unemulated_privileged_instruction_is_gp_outside_ring0);
+	tcase_add_test(tc, unicorn_steps_keep_the_arithmetic_flags);
+	tcase_add_test(tc, lgdt_of_memory_outside_ram_reads_open_bus);
+	tcase_add_test(tc, iret_with_nt_checks_the_back_link);
 	tcase_add_test(tc, null_ss_of_a_kernel_trap_stays_at_real_cpl1);
 	tcase_add_test(tc, cs_cache_follows_a_changed_descriptor);
 	tcase_add_test(tc, machine_exception_in_the_monitor_stops_the_vm);
