@@ -40,17 +40,22 @@ uint64_t excp_real_rflags(uint64_t f, unsigned iopl, unsigned cpl)
 	return (f & ~RFL_IOPL) | ((uint64_t)real << RFL_IOPL_SHIFT) | RFL_FIXED;
 }
 
+/* One push of an event frame onto `ss`, made at privilege `cpl`: the CPU writes the
+ * frame of an event from user mode onto the kernel stack as a supervisor access. */
 static int push(struct vcpu *vcpu, struct kvm_segment *ss, uint32_t *esp, uint32_t val,
-		unsigned size, struct xfault *xf)
+		unsigned size, unsigned cpl, struct xfault *xf)
 {
 	uint32_t sp = *esp - size;
 	if (!ss->db)
 		sp = (uint16_t)sp | (*esp & 0xffff0000u);
 	/* Check against the (possibly new) SS before it is loaded: use a temporary cache. */
 	struct kvm_segment saved = vcpu->g.seg[S_SS];
+	unsigned saved_cpl = vcpu->g.cpl;
 	vcpu->g.seg[S_SS] = *ss;
+	vcpu->g.cpl = cpl;
 	int r = gmem__write_seg(vcpu, S_SS, ss->db ? sp : (uint16_t)sp, &val, size, xf);
 	vcpu->g.seg[S_SS] = saved;
+	vcpu->g.cpl = saved_cpl;
 	if (r == 1 && xf->vector == X86_GP)
 		xf->vector = X86_SS;  /* stack accesses fault with #SS */
 	if (r)
@@ -146,15 +151,15 @@ static int deliver_pm(struct vcpu *vcpu, unsigned vector, enum event_kind kind, 
 		if (r)
 			return r;
 		esp = new_esp;
-		if ((r = push(vcpu, &ss, &esp, old_ss, sz, xf)) ||
-		    (r = push(vcpu, &ss, &esp, old_esp, sz, xf)))
+		if ((r = push(vcpu, &ss, &esp, old_ss, sz, new_cpl, xf)) ||
+		    (r = push(vcpu, &ss, &esp, old_esp, sz, new_cpl, xf)))
 			return r;
 	}
-	if ((r = push(vcpu, &ss, &esp, old_eflags, sz, xf)) ||
-	    (r = push(vcpu, &ss, &esp, old_cs, sz, xf)) ||
-	    (r = push(vcpu, &ss, &esp, old_eip, sz, xf)))
+	if ((r = push(vcpu, &ss, &esp, old_eflags, sz, new_cpl, xf)) ||
+	    (r = push(vcpu, &ss, &esp, old_cs, sz, new_cpl, xf)) ||
+	    (r = push(vcpu, &ss, &esp, old_eip, sz, new_cpl, xf)))
 		return r;
-	if (has_err && (r = push(vcpu, &ss, &esp, err, sz, xf)))
+	if (has_err && (r = push(vcpu, &ss, &esp, err, sz, new_cpl, xf)))
 		return r;
 	if (off > cs.limit)
 		return xfault_set(xf, X86_GP, true, 0);
