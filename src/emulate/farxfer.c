@@ -391,12 +391,57 @@ int emu_softint(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 	return r < 0 ? r : 0;   /* a fault in delivery was delivered (or shut down) already */
 }
 
+/*
+ * CLI/STI/PUSHF/POPF run natively at real CPL 1 with IOPL 1; they trap only where the
+ * hardware says so (CPL 3 with IOPL < 3), and that #GP is the guest's (-ENOSYS). A
+ * backend that cannot run them hands them over (EMU_CAUSE_KVM): then they are emulated
+ * against the guest's own IOPL (SDM CLI, STI, PUSHF, POPF; no VME/PVI for a guest).
+ */
 int emu_flags(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 {
-	/* CLI/STI/PUSHF/POPF run natively at real CPL 1 with IOPL 1; they trap only where
-	 * the hardware says so (CPL 3 with IOPL < 3), and that #GP is the guest's. */
-	(void)vcpu; (void)in; (void)xf;
-	return -ENOSYS;
+	struct gstate *g = &vcpu->g;
+	unsigned id = in->ci->id, osz = gs_64bit(g) && in->opsize == 4 ? 8 : in->opsize;
+	bool iopl_ok = g->cpl <= vcpu->iopl;
+	uint64_t virt = (g->rflags & ~RFL_IOPL) | ((uint64_t)vcpu->iopl << RFL_IOPL_SHIFT);
+	uint64_t val;
+	int r;
+
+	if (in->cause != EMU_CAUSE_KVM)
+		return -ENOSYS;
+	vcpu->stats.emulated[EMU_OTHER]++;
+	switch (id) {
+	case X86_INS_CLI:
+	case X86_INS_STI:
+		if (!iopl_ok)
+			return gp0(xf);
+		g->rflags = id == X86_INS_STI ? g->rflags | RFL_IF : g->rflags & ~RFL_IF;
+		break;
+	case X86_INS_PUSHF: case X86_INS_PUSHFD: case X86_INS_PUSHFQ:
+		/* The image never shows VM or RF. */
+		if ((r = stack_push(vcpu, virt & ~(RFL_VM | RFL_RF), osz, xf)))
+			return r;
+		break;
+	case X86_INS_POPF: case X86_INS_POPFD: case X86_INS_POPFQ: {
+		uint64_t mask = RFL_CF | RFL_PF | RFL_AF | RFL_ZF | RFL_SF | RFL_TF | RFL_DF |
+				RFL_OF | RFL_NT | RFL_AC | RFL_ID;
+		if (g->cpl == 0)
+			mask |= RFL_IOPL;
+		if (iopl_ok)
+			mask |= RFL_IF;
+		if (osz == 2)
+			mask &= 0xffff;
+		if ((r = stack_pop(vcpu, &val, osz, xf)))
+			return r;
+		virt = (virt & ~mask) | (val & mask);
+		vcpu->iopl = (unsigned)((virt & RFL_IOPL) >> RFL_IOPL_SHIFT);
+		g->rflags = excp_real_rflags(virt, vcpu->iopl, g->cpl);
+		break;
+	}
+	default:
+		return -ENOSYS;
+	}
+	advance(vcpu, in);
+	return 0;
 }
 
 /*

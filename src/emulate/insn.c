@@ -279,7 +279,7 @@ static int dispatch(struct vcpu *vcpu, struct insn *in, struct xfault *xf)
 	case X86_INS_INSD: case X86_INS_OUTSB: case X86_INS_OUTSW: case X86_INS_OUTSD:
 		return emu_io(vcpu, in, xf);
 	case X86_INS_CLI: case X86_INS_STI: case X86_INS_PUSHF: case X86_INS_PUSHFD:
-	case X86_INS_POPF: case X86_INS_POPFD:
+	case X86_INS_PUSHFQ: case X86_INS_POPF: case X86_INS_POPFD: case X86_INS_POPFQ:
 		return emu_flags(vcpu, in, xf);
 	default:
 		return -ENOSYS;

@@ -143,10 +143,21 @@ static unsigned insn_length(struct vcpu *vcpu, uint64_t lin)
 	cs_option(h, CS_OPT_MODE, gs_64bit(&vcpu->g) ? CS_MODE_64 : CS_MODE_32);
 	if (cs_disasm(h, code, n, lin, 1, &ci) != 1)
 		return 0;
+	/* Only string instructions repeat: F2/F3 on anything else (BND JMP, a mandatory
+	 * prefix) is one instruction, and running to the end address would go on past it. */
 	bool rep = false;
 	for (unsigned i = 0; i < 4; i++)
 		rep |= ci->detail->x86.prefix[i] == 0xf3 || ci->detail->x86.prefix[i] == 0xf2;
-	unsigned len = rep ? ci->size : 0;
+	static const x86_insn strings[] = {
+		X86_INS_MOVSB, X86_INS_MOVSW, X86_INS_MOVSD, X86_INS_MOVSQ, X86_INS_STOSB,
+		X86_INS_STOSW, X86_INS_STOSD, X86_INS_STOSQ, X86_INS_LODSB, X86_INS_LODSW,
+		X86_INS_LODSD, X86_INS_LODSQ, X86_INS_CMPSB, X86_INS_CMPSW, X86_INS_CMPSD,
+		X86_INS_CMPSQ, X86_INS_SCASB, X86_INS_SCASW, X86_INS_SCASD, X86_INS_SCASQ,
+	};
+	bool string = false;
+	for (unsigned i = 0; i < ARRAY_SIZE(strings); i++)
+		string |= ci->id == strings[i];
+	unsigned len = rep && string ? ci->size : 0;
 	cs_free(ci, 1);
 	return len;
 }
@@ -264,6 +275,9 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 	 * the guest resumes the same instruction. */
 	uint64_t start = is64 ? g->rip : (uint32_t)g->rip;
 	unsigned len = insn_length(vcpu, start);
+	/* Unicorn keeps translated code across steps, and unmapping a page does not drop
+	 * it: the guest may have changed its code at this address since the last step. */
+	uc_ctl_remove_cache(uc, start, start + 16);
 	uc_err e = len ? uc_emu_start(uc, start, start + len, 0, UC_REP_MAX)
 		       : uc_emu_start(uc, start, is64 ? ~0ULL : 0xffffffffULL, 0, 1);
 	if (c->have_pf) {

@@ -573,6 +573,44 @@ START_TEST(unicorn_steps_keep_the_arithmetic_flags)
 }
 END_TEST
 
+START_TEST(a_rep_prefix_on_a_jump_steps_one_instruction)
+{
+	/* rep ret (F3 C3), common in AMD-tuned code: one instruction. Unicorn was told to
+	 * run to the end of it, as for a REP string instruction, and went on past the
+	 * return (here through 0x100 INC EAX). */
+	static const uint8_t insn[] = { 0xf3, 0xc3 };
+	uint8_t incs[0x100];
+	memset(incs, 0x40, sizeof(incs));
+	poke(CODE + 0x100, incs, sizeof(incs));
+	poke(CODE, insn, sizeof(insn));
+	uint32_t ret = CODE + 0x100;
+	poke(KSTACK - 4, &ret, 4);
+	emulation_failure(CODE, 0, RFL_FIXED | (1 << 12), KSTACK - 4);
+	run->s.regs.regs.rax = 0;
+	exit__handle(&vcpu);
+	ck_assert(!atomic_load(&vm.stop));
+	ck_assert_uint_eq(run->s.regs.regs.rip, CODE + 0x100);
+	ck_assert_uint_eq(run->s.regs.regs.rax, 0);
+	ck_assert_uint_eq(run->s.regs.regs.rsp, KSTACK);
+}
+END_TEST
+
+START_TEST(a_step_runs_the_code_the_guest_has_now)
+{
+	/* add %al, %al, then the guest writes or $1, %al at the same address: unicorn's
+	 * translation cache still held the ADD. */
+	static const uint8_t add[] = { 0x00, 0xc0 }, or1[] = { 0x0c, 0x01 };
+	const uint8_t *code[2] = { add, or1 };
+	for (unsigned i = 0; i < 2; i++) {
+		poke(CODE, code[i], 2);
+		emulation_failure(CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+		run->s.regs.regs.rax = 1;
+		exit__handle(&vcpu);
+		ck_assert_uint_eq(run->s.regs.regs.rax, i == 0 ? 2 : 1);
+	}
+}
+END_TEST
+
 START_TEST(lgdt_of_memory_outside_ram_reads_open_bus)
 {
 	/* lgdt 0x2000000: 32 MiB is past the guest's 16 MiB, nothing there: all ones. */
@@ -668,6 +706,8 @@ int main(void)
 	tcase_add_test(tc, unemulated_privileged_instruction_is_gp_outside_ring0);
 	tcase_add_test(tc, unicorn_steps_keep_the_arithmetic_flags);
 	tcase_add_test(tc, lgdt_of_memory_outside_ram_reads_open_bus);
+	tcase_add_test(tc, a_rep_prefix_on_a_jump_steps_one_instruction);
+	tcase_add_test(tc, a_step_runs_the_code_the_guest_has_now);
 	tcase_add_test(tc, iret_with_nt_checks_the_back_link);
 	tcase_add_test(tc, null_ss_of_a_kernel_trap_stays_at_real_cpl1);
 	tcase_add_test(tc, cs_cache_follows_a_changed_descriptor);
