@@ -81,7 +81,11 @@ static int access_phys(struct vcpu *vcpu, gpa_t gpa, void *buf, unsigned len, bo
 			memcpy(buf, h, len);
 		return 0;
 	}
+	/* Nothing there: writes vanish and reads give zeros, as QEMU TCG treats unassigned
+	 * memory (the device bus's all-ones is for I/O ports and claimed ranges). */
 	int r = bus__access(&vm->mmio, gpa.v, buf, len, write);
+	if (r == 1 && !write)
+		memset(buf, 0, len);
 	return r < 0 ? r : 0;
 }
 

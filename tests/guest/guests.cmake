@@ -14,6 +14,8 @@ set(SHADE_GUEST_QEMU_ARGS_balloon-evil -device virtio-balloon-pci,disable-modern
 # procs64: a 64-bit kernel with ring-3 processes; procs64-bench is the same image in its
 # benchmark mode (bench/ runs it at length), here briefly for its checks.
 list(APPEND SHADE_TEST_GUESTS procs64 procs64-bench)
+# invalid-ops: encodings a CPU refuses, at CPL 0 and 3, must fault, not stop the VM.
+list(APPEND SHADE_TEST_GUESTS invalid-ops)
 set(SHADE_GUEST_CMDLINE_procs64-bench "bench iterations=5 pages=8")
 
 # Bytes fed to COM1 (the uart guest checks them; keep in sync with UART_INPUT there).
@@ -23,6 +25,9 @@ set(SHADE_GUEST_INPUT_uart "shade-uart-input\n")
 # kvm_pvm interprets compatibility-mode CPL 3 code and does not check alignment: the
 # guest's misaligned access with CR0.AM=EFLAGS.AC=1 never faults, so shade never sees it.
 set(SHADE_GUEST_PVM_GAPS_exceptions "misaligned load at CPL3 with AM=AC=1")
+# kvm_pvm's interpreter runs SWAPGS at CPL 1 in compatibility mode (hardware: #UD, which
+# the monitor would hand to shade), so the guest's ring-0 SWAPGS raises nothing.
+set(SHADE_GUEST_PVM_GAPS_invalid-ops "CPL0: SWAPGS outside 64-bit mode")
 # kvm_pvm runs 64-bit ring 3 with the real IF set whatever the guest's IRETQ/SYSRETQ
 # loaded, and PUSHFQ there shows it (0x202 where the guest gave 0x2).
 set(SHADE_GUEST_PVM_GAPS_procs64 "ring 3 runs with the kernel's RFLAGS")
