@@ -4,7 +4,7 @@
  * Guest memory layout it produces:
  *   0x0000_8000  multiboot information, memory map, module list, strings (below 64 KiB)
  *   kernel       wherever its ELF program headers (or a.out-kludge fields) put it
- *   modules      page-aligned, after the highest byte of the kernel
+ *   modules      page-aligned, after the highest byte of the kernel and at or above 1 MiB
  * Every address and size from the image is checked against the file and guest RAM
  * before use; a malformed image gets a one-line reason, never a crash.
  */
@@ -23,6 +23,7 @@
 
 #define MBI_BASE 0x8000u
 #define MBI_LIMIT 0x10000u
+#define MODULES_MIN 0x100000u
 
 struct image { uint8_t *data; size_t len; };
 
@@ -255,11 +256,12 @@ int multiboot__load_images(struct vm *vm, const struct mb_image *kernel,
 	if (r)
 		return r;
 
-	/* Modules, page-aligned after the kernel. */
+	/* Modules, page-aligned after the kernel and never below 1 MiB: a kernel loaded low
+	 * would otherwise have them on the information area and the legacy holes. */
 	struct mbi_builder b = { vm, MBI_BASE };
 	uint32_t mbi = mbi_alloc(&b, 120);
 	uint32_t mods_at = mbi_alloc(&b, 16 * (nmods ? nmods : 1));
-	uint64_t at = (end + PAGE_SIZE - 1) & PAGE_MASK;
+	uint64_t at = (MAX(end, MODULES_MIN) + PAGE_SIZE - 1) & PAGE_MASK;
 	for (unsigned i = 0; i < nmods; i++) {
 		const struct mb_image *m = &mods[i];
 		if (!in_ram(vm, at, m->len) || at + m->len > 0xe0000000ULL)

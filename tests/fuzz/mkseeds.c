@@ -160,6 +160,10 @@ static void loader_seeds(void)
 	s.n = 0; loader_prefix(&s, 2, 3, "a b c");
 	put(&s, img, kludge(img, 0x180000, 0x180060, 0x190000));
 	save("loader", "aout-kludge-bss-modules", &s);
+	/* Regression: a kernel just below the information area (0x8000) once had its
+	 * modules placed right after it, where the information block then overwrote them. */
+	s.n = 0; loader_prefix(&s, 2, 1, NULL); put(&s, img, kludge(img, 0x7000, 0, 0));
+	save("loader", "low-kernel-module", &s);
 	size_t n = elf32(img, 0x100000, 0);
 	img[0x54 + 8] ^= 1;                                /* checksum off by one */
 	s.n = 0; loader_prefix(&s, 4, 0, NULL); put(&s, img, n);

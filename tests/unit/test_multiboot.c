@@ -234,6 +234,27 @@ START_TEST(loads_images_from_memory_at_any_alignment)
 }
 END_TEST
 
+/* A kernel below the information area: its modules go above 1 MiB, not right after it
+ * where the information block (0x8000-0x10000) would be written over them. */
+START_TEST(modules_of_a_low_kernel_miss_the_information_area)
+{
+	static uint8_t img[0x100], mod[0x3000];
+	uint32_t flags = 1u << 16;
+	uint32_t h[8] = { MB_HEADER_MAGIC, flags, -(MB_HEADER_MAGIC + flags), 0x7000, 0x7000,
+			  0, 0, 0x7020 };
+	memcpy(img, h, sizeof(h));
+	memset(mod, 0x5a, sizeof(mod));
+	const struct mb_image kernel = { img, sizeof(img), "low" };
+	const struct mb_image mods[1] = { { mod, sizeof(mod), "m" } };
+	ck_assert_int_eq(multiboot__load_images(&vm, &kernel, mods, 1), 0);
+	uint32_t list = rd32(vm.mbi + 24), start = rd32(list);
+	ck_assert_uint_ge(start, 0x100000);
+	static uint8_t got[sizeof(mod)];
+	ck_assert_int_eq(pmap__read(&vm.pmap, GPA(start), got, sizeof(got)), 0);
+	ck_assert_mem_eq(got, mod, sizeof(mod));
+}
+END_TEST
+
 START_TEST(header_search)
 {
 	uint8_t img[0x3000] = { 0 };
@@ -265,6 +286,7 @@ int main(void)
 	tcase_add_test(tc, refuses_overlap_with_loader_area);
 	tcase_add_test(tc, aout_kludge_loads_by_header_addresses);
 	tcase_add_test(tc, loads_images_from_memory_at_any_alignment);
+	tcase_add_test(tc, modules_of_a_low_kernel_miss_the_information_area);
 	tcase_add_test(tc, header_search);
 	suite_add_tcase(s, tc);
 	return check_run(s);
