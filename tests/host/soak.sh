@@ -65,6 +65,7 @@ check "shade host status 1: every VM's script finished (got $status)" '[ "$statu
 stops=$(grep -a -E '^shade: ' "$d/err" | grep -v 'stopped by signal' | head -3)
 check "no VM stopped by shade${stops:+ ($stops)}" '[ -z "$stops" ]'
 for v in a b c; do
+	touch "$d/$v.log"
 	good=$(grep -c "^verify: 2 MiB, 1 passes, 0 corrupted pages" "$d/$v.log")
 	check "$v: $periods verify runs, zero corrupted pages (clean runs: $good)" \
 		'[ "$good" -eq "$periods" ] && ! grep -q "is corrupted" "$d/$v.log"'
