@@ -278,6 +278,13 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 	/* Unicorn keeps translated code across steps, and unmapping a page does not drop
 	 * it: the guest may have changed its code at this address since the last step. */
 	uc_ctl_remove_cache(uc, start, start + 16);
+	/* A REP step stops at an end address that unicorn compiles into translated code:
+	 * code translated by earlier steps ran on past the instruction (a REP string with
+	 * ECX = 0 went on for 511 more instructions; fuzz_emulate's scan). So a REP step
+	 * starts from an empty translation cache (UC_CTL_TB_FLUSH, whatever the macro's
+	 * name says). */
+	if (len)
+		uc_ctl_flush_tlb(uc);
 	uc_err e = len ? uc_emu_start(uc, start, start + len, 0, UC_REP_MAX)
 		       : uc_emu_start(uc, start, is64 ? ~0ULL : 0xffffffffULL, 0, 1);
 	if (c->have_pf) {

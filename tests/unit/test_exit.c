@@ -595,6 +595,28 @@ START_TEST(a_rep_prefix_on_a_jump_steps_one_instruction)
 }
 END_TEST
 
+START_TEST(a_rep_string_step_stops_at_its_end)
+{
+	/* repz scasl with ECX = 0, then INC EAX: the step ends after the SCAS, also when
+	 * unicorn translated other code at this address before (it ran on past it). */
+	static const uint8_t add[] = { 0x00, 0xc0, 0x40, 0x40, 0x40, 0x40 };
+	static const uint8_t insn[] = { 0xf3, 0xaf, 0x40, 0x40, 0x40, 0x40 };
+	poke(CODE, add, sizeof(add));
+	emulation_failure(CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+	exit__handle(&vcpu);
+	poke(CODE, insn, sizeof(insn));
+	for (unsigned i = 0; i < 2; i++) {
+		emulation_failure(CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+		run->s.regs.regs.rax = 0;
+		run->s.regs.regs.rcx = 0;
+		run->s.regs.regs.rdi = 0x7000;
+		exit__handle(&vcpu);
+		ck_assert_uint_eq(run->s.regs.regs.rip, CODE + 2);
+		ck_assert_uint_eq(run->s.regs.regs.rax, 0);
+	}
+}
+END_TEST
+
 START_TEST(a_step_runs_the_code_the_guest_has_now)
 {
 	/* add %al, %al, then the guest writes or $1, %al at the same address: unicorn's
@@ -730,6 +752,7 @@ int main(void)
 	tcase_add_test(tc, lgdt_of_memory_outside_ram_reads_zeros);
 	tcase_add_test(tc, a_rep_prefix_on_a_jump_steps_one_instruction);
 	tcase_add_test(tc, a_step_runs_the_code_the_guest_has_now);
+	tcase_add_test(tc, a_rep_string_step_stops_at_its_end);
 	tcase_add_test(tc, iret_with_nt_checks_the_back_link);
 	tcase_add_test(tc, a_gdt_reaching_the_monitors_entries_is_loaded);
 	tcase_add_test(tc, null_ss_of_a_kernel_trap_stays_at_real_cpl1);
