@@ -10,8 +10,8 @@
  * the access type unicorn reports; a guest page fault there becomes the guest's #PF.
  * Two engines per vCPU, one for 32-bit code and one for 64-bit code (a 64-bit guest
  * kernel's page-table writes come here). Limits (checked, never guessed): 32-bit code
- * with flat segments only (every segment base 0), 64-bit code with any FS/GS base, guest
- * RAM only (an access outside it is refused, not emulated).
+ * with flat segments only (every segment base 0), 64-bit code with any FS/GS base; guest
+ * RAM, or nothing (zeros, writes dropped), but no device's MMIO range (refused).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,7 +42,18 @@ struct ucctx {
 	uint64_t wpage[UC_MAX_PAGES], wlo[UC_MAX_PAGES], whi[UC_MAX_PAGES];
 	unsigned nwpages;
 	bool wlost;             /* more written pages than wpage holds */
+	uint8_t *nothing;       /* the page mapped where the guest has neither RAM nor device */
 };
+
+#define NO_RAM (~0ULL)     /* mapped_gpa of a page with nothing behind it */
+
+static bool mmio_claimed(const struct bus *b, uint64_t page)
+{
+	for (unsigned i = 0; i < b->n; i++)
+		if (page < b->r[i].base + b->r[i].len && b->r[i].base < page + PAGE_SIZE)
+			return true;
+	return false;
+}
 
 static bool map_page(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
 		     void *user)
@@ -65,9 +76,21 @@ static bool map_page(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 		c->have_pf = true;
 		return false;
 	}
-	if (r || !pmap__in_ram(&vm->pmap, gpa_to_gfn(gpa))) {
+	if (r) {
 		c->bad_access = true;
 		return false;
+	}
+	if (!pmap__in_ram(&vm->pmap, gpa_to_gfn(gpa))) {
+		/* No RAM and no device there: reads give zeros and writes vanish, as in
+		 * gmem.c. A device's range is refused (no MMIO from unicorn). */
+		if (mmio_claimed(&vm->mmio, gpa.v & PAGE_MASK) ||
+		    uc_mem_map_ptr(uc, page, PAGE_SIZE, UC_PROT_ALL, c->nothing) != UC_ERR_OK) {
+			c->bad_access = true;
+			return false;
+		}
+		c->mapped[c->nmapped] = page;
+		c->mapped_gpa[c->nmapped++] = NO_RAM;
+		return true;
 	}
 	/* Writable in unicorn only if the guest may write it (a read may come first). */
 	gpa_t wgpa;
@@ -174,10 +197,13 @@ static struct ucctx *engine(struct vcpu *vcpu, bool is64)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	if (uc_open(UC_ARCH_X86, is64 ? UC_MODE_64 : UC_MODE_32, &c->uc) != UC_ERR_OK) {
+	c->nothing = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
+	if (!c->nothing || uc_open(UC_ARCH_X86, is64 ? UC_MODE_64 : UC_MODE_32, &c->uc) != UC_ERR_OK) {
+		free(c->nothing);
 		free(c);
 		return NULL;
 	}
+	memset(c->nothing, 0, PAGE_SIZE);
 	uc_hook_add(c->uc, &h, UC_HOOK_MEM_UNMAPPED, (void *)map_page, c, 1, 0);
 	uc_hook_add(c->uc, &h, UC_HOOK_INTR, (void *)on_intr, c, 1, 0);
 	uc_hook_add(c->uc, &h, UC_HOOK_MEM_WRITE, (void *)on_write, c, 1, 0);
@@ -192,6 +218,7 @@ static void engine_close(struct ucctx **slot)
 	if (!*slot)
 		return;
 	uc_close((*slot)->uc);
+	free((*slot)->nothing);
 	free(*slot);
 	*slot = NULL;
 }
@@ -322,8 +349,8 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 		unsigned k;
 		for (k = 0; k < c->nmapped && c->mapped[k] != c->wpage[w]; k++)
 			;
-		if (k == c->nmapped)
-			continue;     /* a write that did not happen (the access faulted) */
+		if (k == c->nmapped || c->mapped_gpa[k] == NO_RAM)
+			continue;     /* a write that did not happen (the access faulted), or vanished */
 		gpa_t gpa = GPA(c->mapped_gpa[k] | c->wlo[w]);
 		unsigned n = (unsigned)(c->whi[w] - c->wlo[w]);
 		if (vcpu->vm->cfg.trace)
@@ -340,6 +367,7 @@ out:
 	/* Guest frames can move (sharing, ballooning): map afresh each step. */
 	for (unsigned i = 0; i < c->nmapped; i++)
 		uc_mem_unmap(uc, c->mapped[i], PAGE_SIZE);
+	memset(c->nothing, 0, PAGE_SIZE);
 	pmap__unpin_all(&vcpu->vm->pmap);
 	return ret;
 }

@@ -81,6 +81,9 @@ struct emu_fuzz {
 
 static struct emu_fuzz F;
 
+/* The replay's mutations (ctest fuzz.emulate): each input builds a VM, so fewer. */
+const unsigned fuzz_replay_runs = 500;
+
 /* Stops shade may make: a guest state shade does not virtualize. */
 static const char *const allowed_stop[] = {
 	"real mode is not supported",

@@ -617,6 +617,23 @@ START_TEST(a_rep_string_step_stops_at_its_end)
 }
 END_TEST
 
+START_TEST(a_step_reading_where_no_ram_is_gets_zeros)
+{
+	/* mov 0x5d3f1149, %al; mov %al, 0x5d3f1149: nothing there (16 MiB of RAM): the
+	 * load gives 0, the store vanishes. Unicorn's step refused it and stopped the VM. */
+	static const uint8_t insn[] = { 0xa0, 0x49, 0x11, 0x3f, 0x5d, 0xa2, 0x49, 0x11, 0x3f, 0x5d };
+	poke(CODE, insn, sizeof(insn));
+	for (unsigned i = 0; i < 2; i++) {
+		emulation_failure(CODE + 5 * i, 0, RFL_FIXED | (1 << 12), KSTACK);
+		run->s.regs.regs.rax = 0x1234;
+		exit__handle(&vcpu);
+		ck_assert_msg(!atomic_load(&vm.stop), "%s", vm.stop_reason);
+		ck_assert_uint_eq(run->s.regs.regs.rax, i == 0 ? 0x1200 : 0x1234);
+		ck_assert_uint_eq(run->s.regs.regs.rip, CODE + 5 * (i + 1));
+	}
+}
+END_TEST
+
 START_TEST(a_step_runs_the_code_the_guest_has_now)
 {
 	/* add %al, %al, then the guest writes or $1, %al at the same address: unicorn's
@@ -752,6 +769,7 @@ int main(void)
 	tcase_add_test(tc, lgdt_of_memory_outside_ram_reads_zeros);
 	tcase_add_test(tc, a_rep_prefix_on_a_jump_steps_one_instruction);
 	tcase_add_test(tc, a_step_runs_the_code_the_guest_has_now);
+	tcase_add_test(tc, a_step_reading_where_no_ram_is_gets_zeros);
 	tcase_add_test(tc, a_rep_string_step_stops_at_its_end);
 	tcase_add_test(tc, iret_with_nt_checks_the_back_link);
 	tcase_add_test(tc, a_gdt_reaching_the_monitors_entries_is_loaded);
