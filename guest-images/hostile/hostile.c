@@ -5,8 +5,8 @@
  * Command line: seed=N (default 1), rounds=N (default 64), first=N (start at round N:
  * every round seeds its PRNG from seed and its number, so one round replays alone),
  * only=KIND (code, pt, oob, desc, msr, io, vq: that kind every round), skip=KIND (never
- * that kind), us-kernel (map
- * the kernel user-accessible: a workaround, see tests/hostile/known-failures).
+ * that kind), us-stack (map
+ * the ring-0 stack user-accessible: a workaround, see tests/hostile/known-failures).
  * Each round prints
  * "round R KIND ..." before it starts and one line per operation's outcome; the run
  * ends with "hostile: done N rounds ..." and a write of 0 to the debug-exit port. A
@@ -176,14 +176,16 @@ u32 hx__build_tables(void)
 {
 	pt_pool__init(&hx__pool, pt_mem, sizeof(pt_mem));
 	paging__init(&hx__as, PAGING_32, &hx__pool);
-	/* us-kernel: the whole kernel user-accessible, for VMMs that deliver an exception
-	 * from CPL 3 with user privilege (tests/hostile/known-failures) */
-	paging__identity(&hx__as, HX_MAPPED, PTE_P | PTE_RW | (hx.us_kernel ? PTE_US : 0));
+	paging__identity(&hx__as, HX_MAPPED, PTE_P | PTE_RW);
 	for (u32 va = HX_CODE; va < HX_STACK; va += 4096) {
 		u32 *pte = paging__entry(&hx__as, va, 1, false);
 		*pte = va == HX_GUARD ? 0 : (*pte | PTE_US);
 	}
 	for (u32 va = HX_SCRATCH; va < HX_MAPPED; va += 4096)
+		*(u32 *)paging__entry(&hx__as, va, 1, false) |= PTE_US;
+	/* us-stack: the ring-0 stack user-accessible, for VMMs that push an exception
+	 * frame from CPL 3 with user privilege (tests/hostile/known-failures) */
+	for (u32 va = (tss__esp0() - 16384) & ~0xfffu; hx.us_stack && va < tss__esp0(); va += 4096)
 		*(u32 *)paging__entry(&hx__as, va, 1, false) |= PTE_US;
 	return hx__as.root;
 }
@@ -290,7 +292,7 @@ void test_main(void)
 	u32 first = cmdline__u32("first=", 0);
 	int only = kind_named(cmdline__value("only="));
 	int skip = kind_named(cmdline__value("skip="));
-	hx.us_kernel = cmdline__value("us-kernel") != NULL;
+	hx.us_stack = cmdline__value("us-stack") != NULL;
 
 	init();
 	hx__balloon_find();
