@@ -15,6 +15,7 @@
  * frames FRAME(k) carry TAG(k) at DATA_OFF and "mov $STUB(k), %eax; ret" at CODE_OFF.
  */
 #include "cpu.h"
+#include "desc.h"
 #include "lmode.h"
 #include "paging.h"
 #include "pgcheck.h"
@@ -46,6 +47,7 @@
 #define R_GLOBAL 0x44000000u
 #define R_NEWPT 0x45000000u  /* a page table installed through the self-map */
 #define R_NX 0x46000000u
+#define R_KSTACK 0x46800000u /* a supervisor page probed from user mode */
 #define SELF_SLOT_32 1023u
 #define SELF_SLOT_4L 510u
 
@@ -594,6 +596,34 @@ static void check_nx(void)
 	expect_ok(PG_FETCH, 0, va, STUB(12), "PDE XD=0 + INVLPG: CPL0 fetch works");
 }
 
+/*
+ * An event from user mode is delivered onto the ring-0 stack as a supervisor access:
+ * with the page the frame is pushed onto made supervisor-only (as in every real
+ * kernel), a user-mode fault is still delivered, once, with the frame intact.
+ */
+static void check_supervisor_stack(void)
+{
+	u64 va = R_KSTACK + 0x1000;
+	u32 top = tss__esp0();
+	u64 kpage = (top - 1) & ~0xfffull;
+	volatile void *kpte;
+	u64 old;
+
+	if (e.mode != PAGING_32) {
+		test__skip("supervisor ring-0 stack", "the 32-bit TSS stack of user__run");
+		return;
+	}
+	paging__map(&e.as, va, FRAME(13), 1, PTE_P | PTE_RW);
+	kpte = ent(kpage, 1);
+	old = eget(kpte);
+	eset(kpte, old & ~PTE_US);
+	paging__invlpg(kpage);
+	expect_pf(PG_READ, 3, va, true,
+		  "CPL3 read of a supervisor page, ring-0 stack supervisor-only: one #PF, P=1 U=1");
+	eset(kpte, old);
+	paging__invlpg(kpage);
+}
+
 void edit__run(enum paging_mode mode, const char *name)
 {
 	u32 cr4 = 0;
@@ -636,4 +666,5 @@ void edit__run(enum paging_mode mode, const char *name)
 	check_selfmap();
 	check_pt_alias();
 	check_nx();
+	check_supervisor_stack();
 }
