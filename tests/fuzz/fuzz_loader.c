@@ -13,9 +13,11 @@
  * Beyond the sanitizers it checks what a successful load promises: the multiboot
  * information lies in the loader's area below 64 KiB, its module list and command line
  * are where it says, each module lies in guest RAM above 1 MiB and holds exactly the
- * bytes given, and an entry point taken from ELF is in RAM.
+ * bytes given, the kernel's segments (or a.out-kludge range) hold its bytes then zeros,
+ * and an entry point taken from ELF is in RAM.
  */
 #include <stdlib.h>
+#include <elf.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -34,6 +36,66 @@ static uint32_t rd32(uint64_t gpa)
 	uint32_t v = 0;
 	FUZZ_CHECK(pmap__read(&F.vm.pmap, GPA(gpa), &v, 4) == 0);
 	return v;
+}
+
+/* [gpa, gpa + filesz) holds `want` and [filesz, memsz) zeros (each checked up to 64 KiB). */
+static void check_region(uint64_t gpa, const uint8_t *want, uint64_t filesz, uint64_t memsz)
+{
+	static uint8_t got[65536];
+	uint64_t n = MIN(filesz, sizeof(got));
+	FUZZ_CHECK(pmap__read(&F.vm.pmap, GPA(gpa), got, n) == 0);
+	FUZZ_CHECK(!memcmp(got, want, n));
+	n = MIN(memsz - filesz, sizeof(got));
+	FUZZ_CHECK(pmap__read(&F.vm.pmap, GPA(gpa + filesz), got, n) == 0);
+	for (uint64_t i = 0; i < n; i++)
+		FUZZ_CHECK(got[i] == 0);
+}
+
+struct seg { uint64_t off, paddr, filesz, memsz; };
+
+/* The kernel's bytes are where its headers say: every ELF PT_LOAD segment that overlaps no
+ * other (the first 16), or the a.out kludge's load range and bss. */
+static void check_kernel(const struct mb_image *k, long h)
+{
+	uint32_t f[8];
+	memcpy(f, k->data + h, sizeof(uint32_t) * 3);
+	if (f[1] & (1u << 16)) {
+		memcpy(f, k->data + h, sizeof(f));
+		uint64_t file_off = (uint64_t)h - (f[3] - f[4]);
+		uint64_t len = f[5] ? (uint64_t)f[5] - f[4] : k->len - file_off;
+		check_region(f[4], k->data + file_off, len, f[6] ? (uint64_t)f[6] - f[4] : len);
+		return;
+	}
+	struct seg seg[16];
+	unsigned n = 0;
+	bool is64 = k->data[EI_CLASS] == ELFCLASS64;
+	Elf64_Ehdr e64;
+	Elf32_Ehdr e32;
+	memcpy(&e64, k->data, MIN(sizeof(e64), k->len));
+	memcpy(&e32, k->data, sizeof(e32));
+	uint64_t phoff = is64 ? e64.e_phoff : e32.e_phoff;
+	unsigned phnum = is64 ? e64.e_phnum : e32.e_phnum;
+	for (unsigned i = 0; i < phnum && n < 16; i++) {
+		if (is64) {
+			Elf64_Phdr p;
+			memcpy(&p, k->data + phoff + i * sizeof(p), sizeof(p));
+			if (p.p_type == PT_LOAD && p.p_memsz)
+				seg[n++] = (struct seg){ p.p_offset, p.p_paddr, p.p_filesz, p.p_memsz };
+		} else {
+			Elf32_Phdr p;
+			memcpy(&p, k->data + phoff + i * sizeof(p), sizeof(p));
+			if (p.p_type == PT_LOAD && p.p_memsz)
+				seg[n++] = (struct seg){ p.p_offset, p.p_paddr, p.p_filesz, p.p_memsz };
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		bool alone = true;
+		for (unsigned j = 0; j < n; j++)
+			alone &= i == j || seg[j].paddr >= seg[i].paddr + seg[i].memsz ||
+				 seg[i].paddr >= seg[j].paddr + seg[j].memsz;
+		if (alone)
+			check_region(seg[i].paddr, k->data + seg[i].off, seg[i].filesz, seg[i].memsz);
+	}
 }
 
 /* What the guest is promised after a load that returned 0. */
@@ -71,6 +133,7 @@ static void check_mbi(const struct mb_image *kernel, const struct mb_image *mods
 	FUZZ_CHECK(h >= 0);
 	if (!(kernel->data[h + 6] & 1))
 		FUZZ_CHECK(vm->entry < ram);
+	check_kernel(kernel, h);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
