@@ -16,14 +16,16 @@ need_kvm
 make_tmp
 vm() { echo "--vm $1 --mem 32M --kernel $os/kernel.elf --module $os/initrd.tar --cmdline"; }
 
-timeout 600 "$shade" host --quiet --log-dir "$tmp" --share-rate 0 --alloc-ms 1000 \
+timeout 1200 "$shade" host --quiet --log-dir "$tmp" --share-rate 0 --alloc-ms 1000 \
 	--wss-ms 1000 --wss-pages 100 --csv "$tmp/ms.csv" --swap-dir "$tmp" --ctl "$tmp/ctl" \
 	$(vm w10) "-- memtouch 3 time=45" $(vm w50) "-- memtouch 16 time=45" \
 	$(vm w90) "-- memtouch 29 time=45" 2>"$tmp/err" &
 pid=$!
-# wait until every VM has been touching for 12 s (its fill done, the averages settled)
+# wait until every VM has been touching for 12 s (its fill done, the averages settled);
+# a hang guard of 600 s (the slowest fill took ~200 s with two CPU hogs and parallel
+# tests), as the run's own is 1200 s (the test took 351 s under that load)
 i=0
-while [ $i -lt 600 ]; do
+while [ $i -lt 1200 ]; do
 	n=0
 	for v in w10 w50 w90; do
 		grep -q "progress t=12s" "$tmp/$v.log" 2>/dev/null || continue
