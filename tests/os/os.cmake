@@ -19,8 +19,8 @@ foreach(vmm ${SHADE_OS_VMMS})
   add_test(NAME os.test.${vmm}
     COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/os/run-os.sh ${vmm} ${bin} ${os_dir}/kernel.elf
             ${os_dir}/initrd.tar ${CMAKE_CURRENT_SOURCE_DIR}/os/expected-test.txt ${args})
-  # A hang guard above run-os.sh's own (OS_TIMEOUT, 1800 s; see there for the need).
-  set_tests_properties(os.test.${vmm} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1900 LABELS os)
+  # A hang guard above run-os.sh's own (OS_TIMEOUT, 3600 s; see there for the need).
+  set_tests_properties(os.test.${vmm} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 3700 LABELS os)
 endforeach()
 
 # The virtio-balloon driver against QEMU's device, driven through QMP (run-balloon.sh):
