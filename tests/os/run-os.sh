@@ -17,8 +17,8 @@
 # demand-zero faults are CPU-bound and stretch with the host's load: 163 s got as far as
 # "forkbench 10 mem=8" with two CPU hogs and parallel tests, and the whole script took
 # 644 s at load average ~20 (repeat 300 true 112 s, forkbench 100 70 s, the 64 MiB fill
-# 92 s); with that load plus two CPU hogs it was past 1800 s at "compute 20", the last
-# command but two (the guest's own clock said 706 s: it calibrates its TSC rate by
+# 92 s); with that load plus two CPU hogs it was past 1800 s at "compute 20", 4 short
+# commands from the end (the guest's own clock said 706 s: it calibrates its TSC rate by
 # counting ticks, and a starved guest loses ticks, so its clock runs slow). Nothing in
 # the script depends on wall time for its result: memtouch time=1 only bounds a
 # progress count (masked below), sleeps count timer ticks.
