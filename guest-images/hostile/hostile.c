@@ -5,10 +5,7 @@
  * Command line: seed=N (default 1), rounds=N (default 64), first=N (start at round N:
  * every round seeds its PRNG from seed and its number, so one round replays alone),
  * only=KIND (code, pt, oob, desc, msr, io, vq: that kind every round), skip=KIND (never
- * that kind), us-stack (map
- * the ring-0 stack user-accessible: a workaround, see tests/hostile/known-failures).
- * Each round prints
- * "round R KIND ..." before it starts and one line per operation's outcome; the run
+ * that kind). Each round prints "round R KIND ..." before it starts and one line per operation's outcome; the run
  * ends with "hostile: done N rounds ..." and a write of 0 to the debug-exit port. A
  * round may kill the guest (a triple fault, an access shade refuses to back): what is
  * checked is the VMM, by tests/hostile/run-hostile.sh.
@@ -183,10 +180,6 @@ u32 hx__build_tables(void)
 	}
 	for (u32 va = HX_SCRATCH; va < HX_MAPPED; va += 4096)
 		*(u32 *)paging__entry(&hx__as, va, 1, false) |= PTE_US;
-	/* us-stack: the ring-0 stack user-accessible, for VMMs that push an exception
-	 * frame from CPL 3 with user privilege (tests/hostile/known-failures) */
-	for (u32 va = (tss__esp0() - 16384) & ~0xfffu; hx.us_stack && va < tss__esp0(); va += 4096)
-		*(u32 *)paging__entry(&hx__as, va, 1, false) |= PTE_US;
 	return hx__as.root;
 }
 
@@ -292,7 +285,6 @@ void test_main(void)
 	u32 first = cmdline__u32("first=", 0);
 	int only = kind_named(cmdline__value("only="));
 	int skip = kind_named(cmdline__value("skip="));
-	hx.us_stack = cmdline__value("us-stack") != NULL;
 
 	init();
 	hx__balloon_find();

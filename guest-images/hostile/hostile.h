@@ -51,7 +51,6 @@ struct hx_state {
 	u16 balloon_io;       /* the balloon's I/O BAR, 0: none found */
 	u8 balloon_devfn;
 	bool has_pse, has_efer, has_pge;
-	bool us_stack;        /* us-stack on the command line */
 	u32 cr0, cr4;         /* at boot, plus what every round adds */
 	volatile u32 depth;   /* inside hx__try */
 	volatile u32 ticks, tick_limit;
