@@ -34,7 +34,7 @@ set(SHADE_GUEST_PVM_GAPS_procs64 "ring 3 runs with the kernel's RFLAGS")
 # Seconds per run, a hang guard: the slowest guest (paging-matrix-64 under shade) took
 # 112 s with two CPU hogs and parallel tests, ~4x that is the guard; ctest's TIMEOUT
 # leaves run-guest.sh time to report. The timer guest's own waits are bounded by the
-# TSC (at most ~90 s of RTC time even when every measurement is retried).
+# TSC (at most ~160 s of RTC time even when every measurement is retried).
 set(SHADE_GUEST_TIMEOUT 450)
 # Guests that measure interrupt rates against the RTC: a VMM starved of CPU by
 # parallel tests loses ticks, so these run alone.
