@@ -12,6 +12,8 @@
  * kernel's page-table writes come here). Limits (checked, never guessed): 32-bit code
  * with flat segments only (every segment base 0), 64-bit code with any FS/GS base; guest
  * RAM, or nothing (zeros, writes dropped), but no device's MMIO range (refused).
+ * Known gap: the guest's x87/SSE state stays in KVM; an FPU or SSE instruction stepped
+ * here computes with unicorn's own registers (KVM_GET_FPU into the engine is not built).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 
 #define UC_MAX_PAGES 8
 _Static_assert(UC_MAX_PAGES <= PMAP_PINS, "every page of a step is pinned");
+#define UC_SEEN 256             /* code addresses remembered by code_changed() */
 #define UC_REP_MAX 512          /* REP iterations per step: at most 4 KiB of stores */
 
 struct ucctx {
@@ -43,6 +46,7 @@ struct ucctx {
 	unsigned nwpages;
 	bool wlost;             /* more written pages than wpage holds */
 	uint8_t *nothing;       /* the page mapped where the guest has neither RAM nor device */
+	uint64_t seen_addr[UC_SEEN], seen_sum[UC_SEEN];   /* code_changed() */
 };
 
 #define NO_RAM (~0ULL)     /* mapped_gpa of a page with nothing behind it */
@@ -185,6 +189,25 @@ static unsigned insn_length(struct vcpu *vcpu, uint64_t lin)
 	return len;
 }
 
+/* Whether the 16 bytes at `start` differ from those last stepped there (a small table
+ * of recent addresses and a checksum of their bytes). */
+static bool code_changed(struct ucctx *c, struct vcpu *vcpu, uint64_t start)
+{
+	uint8_t code[16] = { 0 };
+	struct xfault xf;
+	unsigned n = (unsigned)MIN(16ULL, PAGE_SIZE - (start & (PAGE_SIZE - 1)));
+	if (gmem__read_linear(vcpu, start, code, n, ACC_FETCH, &xf))
+		return true;
+	uint64_t sum = 0xcbf29ce484222325ULL;
+	for (unsigned i = 0; i < sizeof(code); i++)
+		sum = (sum ^ code[i]) * 0x100000001b3ULL;
+	unsigned k = (unsigned)((start ^ (start >> 12)) % UC_SEEN);
+	bool changed = c->seen_addr[k] == start && c->seen_sum[k] != sum;
+	c->seen_addr[k] = start;
+	c->seen_sum[k] = sum;
+	return changed;
+}
+
 /* Engines per vCPU, made on first use: opening one costs far more than a step. */
 static struct ucctx *engine(struct vcpu *vcpu, bool is64)
 {
@@ -302,16 +325,16 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 	 * the guest resumes the same instruction. */
 	uint64_t start = is64 ? g->rip : (uint32_t)g->rip;
 	unsigned len = insn_length(vcpu, start);
-	/* Unicorn keeps translated code across steps, and unmapping a page does not drop
-	 * it: the guest may have changed its code at this address since the last step. */
-	uc_ctl_remove_cache(uc, start, start + 16);
-	/* A REP step stops at an end address that unicorn compiles into translated code:
-	 * code translated by earlier steps ran on past the instruction (a REP string with
-	 * ECX = 0 went on for 511 more instructions; fuzz_emulate's scan). So a REP step
-	 * starts from an empty translation cache (UC_CTL_TB_FLUSH, whatever the macro's
-	 * name says). */
+	/* Unicorn keeps translated code across steps (unmapping a page does not drop it),
+	 * and retranslating every step costs time and never gives the code buffer's space
+	 * back (1 GiB per engine). So a translation is dropped only when it may be wrong:
+	 * the guest changed the code at this address since it was last stepped here, or a
+	 * REP step, whose end address unicorn compiles into the code that follows (a REP
+	 * string with ECX = 0 ran on for 511 more instructions; fuzz_emulate's scan). */
 	if (len)
-		uc_ctl_flush_tlb(uc);
+		uc_ctl_flush_tlb(uc);   /* UC_CTL_TB_FLUSH: dropping single ones was not enough */
+	else if (code_changed(c, vcpu, start))
+		uc_ctl_remove_cache(uc, start, start + 16);
 	uc_err e = len ? uc_emu_start(uc, start, start + len, 0, UC_REP_MAX)
 		       : uc_emu_start(uc, start, is64 ? ~0ULL : 0xffffffffULL, 0, 1);
 	if (c->have_pf) {

@@ -31,6 +31,8 @@
  *    only has to give an architectural outcome, not a stop;
  *  - any CPL 3 instruction shade answers with #GP(0): unicorn runs at CPL 0;
  *  - accesses the reference has no memory for (above 2 MiB): shade's result stands;
+ *  - x87/MMX/SSE instructions: shade's unicorn step starts from unicorn's FPU and XMM
+ *    state, not the guest's (a known gap of ucstep.c), so only their faults matter;
  *  - ring compression artefacts cannot show here: no instruction runs natively.
  * Build alone for a systematic scan of the opcode space: -DFUZZ_EMULATE_SCAN (main()).
  */
@@ -372,7 +374,13 @@ static void run_ref(const struct start *s, const cs_insn *ci, struct result *res
 	uc_hook h;
 	memset(res, 0, sizeof(*res));
 	uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)ref_intr, NULL, 1, 0);
-	uc_ctl_remove_cache(uc, 0, MAPPED);
+	/* This input's code, not the last's; a full flush now and then gives the code
+	 * buffer's space back. */
+	static unsigned runs;
+	if (++runs % 512 == 0)
+		uc_ctl_flush_tlb(uc);
+	else
+		uc_ctl_remove_cache(uc, s->rip, s->rip + 32);
 	for (unsigned i = 0; i < (s->m64 ? 16u : 8u); i++) {
 		if (s->m64) {
 			uc_reg_write(uc, regs[i], &s->gpr[i]);
@@ -439,10 +447,20 @@ static bool system_insn(const cs_insn *ci)
 	for (unsigned i = 0; i < ARRAY_SIZE(ids); i++)
 		if (ci->id == ids[i])
 			return true;
+	/* x87/MMX/SSE: shade's unicorn step does not get the guest's FPU and XMM state
+	 * (a known gap, see ucstep.c), so their results are not comparable. */
+	static const uint8_t groups[] = {
+		X86_GRP_PRIVILEGE, X86_GRP_INT, X86_GRP_IRET, X86_GRP_FPU, X86_GRP_MMX,
+		X86_GRP_SSE1, X86_GRP_SSE2, X86_GRP_SSE3, X86_GRP_SSSE3, X86_GRP_SSE41,
+		X86_GRP_SSE42, X86_GRP_SSE4A, X86_GRP_AES, X86_GRP_PCLMUL, X86_GRP_SHA,
+		X86_GRP_3DNOW,
+	};
 	for (unsigned i = 0; i < ci->detail->groups_count; i++)
-		if (ci->detail->groups[i] == X86_GRP_PRIVILEGE || ci->detail->groups[i] == X86_GRP_INT ||
-		    ci->detail->groups[i] == X86_GRP_IRET)
-			return true;
+		for (unsigned k = 0; k < ARRAY_SIZE(groups); k++)
+			if (ci->detail->groups[i] == groups[k])
+				return true;
+	if (ci->detail->x86.opcode[0] >= 0xd8 && ci->detail->x86.opcode[0] <= 0xdf)
+		return true;
 	/* Segment registers as operands (MOV/PUSH/POP Sreg): the reference's are not the
 	 * guest's. */
 	const cs_x86 *x = &ci->detail->x86;
