@@ -5,8 +5,8 @@
 # memory (the policy balloons two and host-swaps the third, which has no balloon),
 # a shadow cache of 16 pages per VM (so
 # shadow page tables are reclaimed all the time), and a balloon target moved through
-# `shade ctl` every period. Every VM fills memory with memtouch (per-VM seeds; one VM
-# with the same page everywhere, for sharing) and runs `verify` PERIODS times (default 3;
+# `shade ctl` every period. Every VM fills memory with memtouch (per-VM seeds; VM c
+# random pages nothing can share, so that it must be swapped) and runs `verify` PERIODS times (default 3;
 # SOAK_PERIODS too), then memtouch checks its pages. A period is one verify run per VM,
 # counted in the guests' logs, never in seconds: 7500 polls of 0.2 s are a hang guard.
 #
@@ -25,11 +25,11 @@ make_tmp
 d=$tmp
 mkdir -p "$d/swap"
 vm() { echo "--vm $1 ${2:-} --mem 32M --shadow-max 16 --kernel $os/kernel.elf --module $os/initrd.tar --cmdline"; }
-work() { echo "-- memtouch 3 fill=$1 ws=50 rate=2000 time=1 touch=write; repeat $periods verify 2 passes=1; memtouch 2 fill=$1 time=1"; }
-"$shade" host --quiet --audit --log-dir "$d" --machine-mem 14M --share-rate 2000 \
+work() { echo "-- memtouch ${2:-3} fill=$1 ws=50 rate=2000 time=1 touch=write; repeat $periods verify 2 passes=1; memtouch 2 fill=$1 time=1"; }
+"$shade" host --quiet --audit --log-dir "$d" --machine-mem 8M --share-rate 2000 \
 	--alloc-ms 250 --wss-ms 200 --wss-pages 50 --swap-dir "$d/swap" --ctl "$d/ctl" \
 	--csv "$d/ms.csv" --stats \
-	$(vm a) "$(work seed:1)" $(vm b) "$(work seed:2)" $(vm c --no-balloon) "$(work same)" \
+	$(vm a) "$(work seed:1)" $(vm b) "$(work seed:2)" $(vm c --no-balloon) "$(work random 6)" \
 	>"$d/out" 2>"$d/err" &
 pid=$!
 # Each time a VM finishes a verify run, move a balloon: a to 8 MiB, then b back to
