@@ -6,7 +6,7 @@
 # a shadow cache of 16 pages per VM (so
 # shadow page tables are reclaimed all the time), and a balloon target moved through
 # `shade ctl` every period. Every VM fills memory with memtouch (per-VM seeds; VM c
-# random pages nothing can share, so that it must be swapped) and runs `verify` PERIODS times (default 3;
+# random pages nothing can share, so that it must be swapped) and runs `verify` PERIODS times (default 2;
 # SOAK_PERIODS too), then memtouch checks its pages. A period is one verify run per VM,
 # counted in the guests' logs, never in seconds: 7500 polls of 0.2 s are a hang guard.
 #
@@ -17,7 +17,7 @@
 # sharing, swapping, ballooning and the allocation policy seen to happen.
 set -u
 shade=$1 os=$2
-periods=${3:-${SOAK_PERIODS:-3}}
+periods=${3:-${SOAK_PERIODS:-2}}
 . "$(dirname "$0")/lib.sh"
 case $periods in ''|*[!0-9]*) echo "soak.sh: bad PERIODS '$periods'" >&2; exit 2;; esac
 need_kvm
