@@ -6,8 +6,8 @@
 # a shadow cache of 16 pages per VM (so
 # shadow page tables are reclaimed all the time), and a balloon target moved through
 # `shade ctl` every period. Every VM fills memory with memtouch (per-VM seeds; VM c
-# random pages nothing can share, so that it must be swapped) and runs `verify` PERIODS times (default 2;
-# SOAK_PERIODS too), then memtouch checks its pages. A period is one verify run per VM,
+# random pages nothing can share, so that it must be swapped) and runs `verify`
+# PERIODS times (default 2; SOAK_PERIODS too), then memtouch checks its pages. A period is one verify run per VM,
 # counted in the guests' logs, never in seconds: 7500 polls of 0.2 s are a hang guard.
 #
 # Passes only with: every verify and memtouch clean (zero corrupted pages), every VM's
