@@ -253,9 +253,17 @@ void vcpu__store_state(struct vcpu *vcpu)
 		run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 	}
 	if (g->seg_dirty) {
-		if (!deprivileged(&g->seg[S_CS], &g->seg[S_SS])) {
-			/* Never hand the real CPU a guest state at CPL 0. */
-			vm__stop(vcpu->vm, 4, "internal error: guest state at real CPL 0 "
+		struct kvm_segment *ss = &g->seg[S_SS];
+		if ((ss->selector & ~3u) == 0 && (g->seg[S_CS].selector & 3) == 1) {
+			/* A null SS of guest ring 0 (64-bit MOV SS/LSS/IRETQ with selector 0):
+			 * at real CPL 1 its RPL and DPL are 1, as ring compression shows it. */
+			ss->selector = 1;
+			ss->dpl = 1;
+		}
+		if (!deprivileged(&g->seg[S_CS], ss)) {
+			/* Never hand the real CPU a guest state at CPL 0, or one whose SS.DPL
+			 * (which KVM takes as the CPL) is not CS's RPL. */
+			vm__stop(vcpu->vm, 4, "internal error: guest state not at real CPL 1 or 3 "
 				 "(cs %#x dpl %u, ss %#x dpl %u, rip %#llx): not resumed",
 				 g->seg[S_CS].selector, g->seg[S_CS].dpl, g->seg[S_SS].selector,
 				 g->seg[S_SS].dpl, (unsigned long long)g->rip);
