@@ -227,25 +227,26 @@ static struct shadow_page *get_sp(struct mmu *m, gfn_t g, union sp_role role, bo
 	if (!sp)
 		return NULL;
 	sp->mfn = pool__alloc(m->pool);
-	while (!mfn_valid(sp->mfn)) {
+	if (!mfn_valid(sp->mfn) && m->npages > 64) {
 		/* Machine memory is short: give back our own least recently used tables
-		 * first, then wait for frames like any allocation of the VM. */
-		if (m->npages > 64) {
-			/* 16 from the LRU tail: the pages of the path being filled were
-			 * just touched and stay. */
-			unsigned cap = m->max_pages;
-			m->max_pages = m->npages - 16;
-			reclaim(m);
-			m->max_pages = cap;
-			sp->mfn = pool__alloc(m->pool);
-			if (mfn_valid(sp->mfn))
-				break;
-		}
-		if (!m->pmap->stop || pool__wait(m->pool, m->pmap->stop)) {
+		 * first: 16 from the LRU tail (the pages of the path being filled were
+		 * just touched and stay). */
+		unsigned cap = m->max_pages;
+		m->max_pages = m->npages - 16;
+		reclaim(m);
+		m->max_pages = cap;
+		sp->mfn = pool__alloc(m->pool);
+	}
+	if (!mfn_valid(sp->mfn)) {
+		/* Then as any allocation of the VM: the swap layer may reclaim the VM's own
+		 * pages before it waits for another VM's. (A bare wait on the pool here hung
+		 * every VM of an overcommitted host at once, each filling its shadow.) */
+		int err = 0;
+		sp->mfn = pmap__alloc_frame(m->pmap, &err);
+		if (!mfn_valid(sp->mfn)) {
 			free(sp);
 			return NULL;
 		}
-		sp->mfn = pool__alloc(m->pool);
 	}
 	if (role.level == 1 && !(sp->gfns = calloc(512, sizeof(uint64_t)))) {
 		pool__free(m->pool, sp->mfn);
