@@ -123,6 +123,15 @@ int cli__fail(char *err, const char *fmt, ...)
 	return -EINVAL;
 }
 
+int cli__parse_machine_mem(const char *s, uint64_t *out, char *err)
+{
+	uint64_t max = cli__machine_max();
+	if (cli__parse_size(s, out) || *out % PAGE_SIZE || !*out || *out > max)
+		return cli__fail(err, "bad --machine-mem size '%s' (a multiple of 4K, at most %llu "
+				 "GiB on this machine)", s, (unsigned long long)(max >> 30));
+	return 0;
+}
+
 int cli__bad_option(char *err, const char *cmd, char **argv, const char *shorts,
 		     const struct option *opts)
 {

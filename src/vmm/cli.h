@@ -31,6 +31,9 @@ int cli__parse_seconds(const char *s, uint64_t *ms);
 /* The largest machine-memory pool this machine can map at KVM guest-physical 0 (its
  * physical-address width). */
 uint64_t cli__machine_max(void);
+/* --machine-mem's SIZE: a nonzero multiple of 4K up to cli__machine_max(); else the
+ * one-line reason in err and -EINVAL. */
+int cli__parse_machine_mem(const char *s, uint64_t *out, char *err);
 /* The one-line reason for getopt's '?' (opterr must be 0) in err: unknown option,
  * missing or unwanted argument. Returns -EINVAL. */
 int cli__bad_option(char *err, const char *cmd, char **argv, const char *shorts,

@@ -3,6 +3,7 @@
  * struct host_opts, every value checked here, before any VM exists. It never prints,
  * exits or touches a device, so the fuzzer drives it.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -172,11 +173,8 @@ int cli__parse_host(int argc, char **argv, struct host_opts *o)
 			return cli__fail(o->err, "--%s needs a path, not ''", opt_name(opts, c));
 		switch (c) {
 		case 'P':
-			if (cli__parse_size(optarg, &o->machine) || o->machine % PAGE_SIZE ||
-			    !o->machine || o->machine > cli__machine_max())
-				return cli__fail(o->err, "bad --machine-mem size '%s' (a multiple of 4K, "
-						 "at most %llu GiB on this machine)", optarg,
-						 (unsigned long long)(cli__machine_max() >> 30));
+			if (cli__parse_machine_mem(optarg, &o->machine, o->err))
+				return -EINVAL;
 			break;
 		case 'L': o->log_dir = optarg; break;
 		case 'q': o->quiet = true; break;

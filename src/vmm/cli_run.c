@@ -94,11 +94,8 @@ int cli__parse_run(int argc, char **argv, struct run_opts *o)
 			cfg->modules[cfg->nmodules++] = optarg;
 			break;
 		case 'P':
-			if (cli__parse_size(optarg, &o->machine) || o->machine % PAGE_SIZE || !o->machine ||
-			    o->machine > cli__machine_max())
-				return cli__fail(o->err, "bad --machine-mem size '%s' (a multiple of 4K, at "
-						 "most %llu GiB on this machine)", optarg,
-						 (unsigned long long)(cli__machine_max() >> 30));
+			if (cli__parse_machine_mem(optarg, &o->machine, o->err))
+				return -EINVAL;
 			break;
 		case 'B': cfg->baseline = true; break;
 		case 'S': cfg->stats = true; break;
