@@ -167,6 +167,10 @@ int vcpu__load_state(struct vcpu *vcpu, bool from_frame)
 					   vcpu->last_cs_desc);
 		g->seg[S_SS] = desc_to_seg(vcpu, (uint16_t)f[MON_FRAME_SS / 8], &vcpu->last_ss,
 					   vcpu->last_ss_desc);
+		/* A loaded SS always has DPL = CPL, and the frame's CS RPL is the real CPL.
+		 * The descriptor decoded above may have changed since the load (a guest that
+		 * rewrote its GDT while running on that SS): hardware keeps the loaded DPL. */
+		g->seg[S_SS].dpl = (uint8_t)(g->seg[S_CS].selector & 3);
 	}
 	remember_segments(vcpu);
 	g->cpl = (g->seg[S_CS].selector & 3) == 3 ? 3 : 0;
