@@ -435,6 +435,23 @@ START_TEST(cs_cache_follows_a_changed_descriptor)
 }
 END_TEST
 
+/* A user-mode trap whose SS entry the guest rewrote (here to a ring-0 data segment)
+ * after loading SS: the CPU keeps the DPL it loaded, which is the CPL (the frame's CS
+ * RPL 3), so shade resumes at real CPL 3 instead of refusing a state with SS.DPL 1. */
+START_TEST(ss_of_a_user_trap_keeps_dpl_of_the_cpl)
+{
+	trap(X86_GP, 0, CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+	uint64_t *f = monitor__stack_ptr(&vm.mon, 0, run->s.regs.regs.rsp, MON_FRAME_SIZE);
+	f[MON_FRAME_CS / 8] = 0x001b;
+	f[MON_FRAME_SS / 8] = 0x0023;
+	*monitor__gdt_entry(&vm.mon, 0, 3) = desc(0, 0xfffff, 0xfa, 0xc);  /* user code */
+	*monitor__gdt_entry(&vm.mon, 0, 4) = desc(0, 0xfffff, 0xb2, 0xc);  /* data, DPL 1 */
+	ck_assert_int_eq(vcpu__load_state(&vcpu, true), 0);
+	ck_assert_uint_eq(vcpu.g.cpl, 3);
+	ck_assert_uint_eq(vcpu.g.seg[S_SS].dpl, 3);
+}
+END_TEST
+
 /* The monitor itself took #DF (NMI and #MC alike) on its IST stack: the VM stops with a
  * report, and shade reads nothing outside the monitor's pages. */
 START_TEST(machine_exception_in_the_monitor_stops_the_vm)
@@ -774,6 +791,7 @@ int main(void)
 	tcase_add_test(tc, iret_with_nt_checks_the_back_link);
 	tcase_add_test(tc, a_gdt_reaching_the_monitors_entries_is_loaded);
 	tcase_add_test(tc, null_ss_of_a_kernel_trap_stays_at_real_cpl1);
+	tcase_add_test(tc, ss_of_a_user_trap_keeps_dpl_of_the_cpl);
 	tcase_add_test(tc, cs_cache_follows_a_changed_descriptor);
 	tcase_add_test(tc, machine_exception_in_the_monitor_stops_the_vm);
 	tcase_add_test(tc, trap_frame_outside_the_monitor_stacks_stops_the_vm);
