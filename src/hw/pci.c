@@ -161,7 +161,9 @@ static int conf_addr_io(void *dev, uint64_t addr, void *data, unsigned len, bool
 	uint32_t v;
 
 	/* Only dword accesses reach CONFIG_ADDRESS; narrower ones belong to other chipset
-	 * registers (0xcf9 reset control) that are not modelled here. */
+	 * registers: 0xcf9 reset control goes to its model (rcr_fn), the rest is empty. */
+	if (addr == PCI_CONF_ADDR + 1 && len == 1 && pci->rcr_fn)
+		return pci->rcr_fn(pci->rcr_dev, addr, data, len, is_write);
 	if (addr != PCI_CONF_ADDR || len != 4) {
 		if (!is_write)
 			memset(data, 0xff, len);

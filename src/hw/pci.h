@@ -78,6 +78,10 @@ struct pci {
 	struct pci_device *dev[PCI_NR_DEVFN]; /* bus 0 */
 	struct pci_device host_bridge;
 	struct pci_stats stats;
+	/* Byte accesses to 0xcf9 (the chipset's reset control register, inside the
+	 * CONFIG_ADDRESS dword) go here when set. */
+	bus_fn rcr_fn;
+	void *rcr_dev;
 };
 
 /* A type-0 function with a writable command register, BARs unimplemented, pin none. */

@@ -8,6 +8,9 @@
  *   4. PCI configuration mechanism #1 with the host bridge
  *   5. the debug-exit port at 0xf4
  *   6. the virtio balloon at 00:03.0, IRQ 11 (not with --baseline)
+ *   7. PC odds and ends: ACPI PM block + APM + reset control (0x600, 0xb2, 0xcf9),
+ *      fw_cfg (0x510), i8042 + port 0x92 (IRQ 1, 12), the CGA/VGA text ports, port 0x80
+ *      (their items and the firmware tables are filled by firmware__install later)
  * All device state is in struct devices, one per VM; they run on the vCPU thread. The
  * only other thread is the console reader, which touches nothing but the input ring.
  */
@@ -15,9 +18,14 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "acpi_pm.h"
+#include "cga.h"
 #include "debug_exit.h"
+#include "fw_cfg.h"
+#include "i8042.h"
 #include "devices.h"
 #include "pci.h"
 #include "pic.h"
@@ -40,6 +48,16 @@ struct devices {
 	struct debug_exit dbg;
 	struct vballoon balloon;
 	bool has_balloon;
+	struct acpi_pm pm;
+	struct fw_cfg fw_cfg;
+	bool has_fw_cfg;
+	struct i8042 kbd;
+	struct cga cga;
+	uint64_t port80_writes;
+	/* the screen as text, rendered on the vCPU thread for the control socket */
+	bool screen_wanted, screen_ready, screen_final;
+	pthread_cond_t screen_cond;
+	char screen[CGA_TEXT_MAX];
 
 	/* console input: filled by the reader thread, drained into the UART */
 	pthread_t reader;
@@ -64,6 +82,65 @@ static void guest_exit(void *ctx, int status)
 	vm__stop(vm, status, "guest wrote %d to the debug-exit port", (status - 1) / 2);
 }
 
+static void guest_power_off(void *ctx)
+{
+	struct vm *vm = ctx;
+	vm__stop(vm, 0, "guest powered off (ACPI soft-off, S5)");
+}
+
+/* shade has no reboot: a reset request ends the VM with a status of its own. */
+static void guest_reset(void *ctx)
+{
+	struct vm *vm = ctx;
+	vm__stop(vm, DEVICES_RESET_STATUS, "guest requested a reset (shade has no reboot)");
+}
+
+static int fw_cfg_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	struct vm *vm = ctx;
+	return pmap__read(&vm->pmap, GPA(gpa), buf, len);
+}
+
+static int fw_cfg_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+	struct vm *vm = ctx;
+	return pmap__write(&vm->pmap, GPA(gpa), buf, len);   /* a device write: COW-safe */
+}
+
+/* Port 0x80 (POST codes, I/O delays): writes go nowhere, reads give 0xff as on QEMU;
+ * claimed only so that these do not count as unclaimed accesses. */
+static int port80_io(void *dev, uint64_t addr, void *data, unsigned len, bool is_write)
+{
+	struct devices *d = dev;
+	if (is_write)
+		d->port80_writes++;
+	else
+		memset(data, 0xff, len);
+	return 0;
+}
+
+static int odds_and_ends(struct vm *vm, struct devices *d)
+{
+	struct fw_cfg_mem mem = { fw_cfg_read, fw_cfg_write, vm };
+	int ret;
+
+	acpi_pm__init(&d->pm, &vm->clock, guest_power_off, guest_reset, vm);
+	d->pci.rcr_fn = acpi_pm__rcr_io;
+	d->pci.rcr_dev = &d->pm;
+	i8042__init(&d->kbd, pic__line(&d->pic, I8042_KBD_IRQ), pic__line(&d->pic, I8042_AUX_IRQ),
+		    guest_reset, vm);
+	cga__init(&d->cga);
+	if ((ret = fw_cfg__init(&d->fw_cfg, &mem)))
+		return ret;
+	d->has_fw_cfg = true;
+	if ((ret = acpi_pm__register(&d->pm, &vm->pio)) ||
+	    (ret = fw_cfg__register(&d->fw_cfg, &vm->pio)) ||
+	    (ret = i8042__register(&d->kbd, &vm->pio)) ||
+	    (ret = cga__register(&d->cga, &vm->pio)))
+		return ret;
+	return bus__register(&vm->pio, 0x80, 1, port80_io, d, "port-80");
+}
+
 static void pic_notify(void *ctx, int level)
 {
 	struct vm *vm = ctx;
@@ -82,6 +159,7 @@ int devices__init(struct vm *vm)
 	d->stop_pipe[0] = d->stop_pipe[1] = -1;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->space, NULL);
+	pthread_cond_init(&d->screen_cond, NULL);
 	vm->dev = d;
 	console__init(&vm->console, vm->cfg.name, vm->cfg.console_out, vm->cfg.console_log,
 		      vm->cfg.console_prefix, vm->cfg.term_lock);
@@ -112,7 +190,8 @@ int devices__init(struct vm *vm)
 	    (ret = uart__register(&d->com1, &vm->pio)) ||
 	    (ret = pci__register(&d->pci, &vm->pio)) ||
 	    (ret = debug_exit__register(&d->dbg, &vm->pio)) ||
-	    (d->has_balloon && (ret = vballoon__register(&d->balloon, &d->pci, PCI_DEVFN(3, 0))))) {
+	    (d->has_balloon && (ret = vballoon__register(&d->balloon, &d->pci, PCI_DEVFN(3, 0)))) ||
+	    (ret = odds_and_ends(vm, d))) {
 		devices__exit(vm);
 		return ret;
 	}
@@ -183,10 +262,40 @@ void devices__exit(struct vm *vm)
 		close(d->stop_pipe[0]);
 		close(d->stop_pipe[1]);
 	}
+	if (d->has_fw_cfg)
+		fw_cfg__exit(&d->fw_cfg);
 	pthread_mutex_destroy(&d->lock);
 	pthread_cond_destroy(&d->space);
+	pthread_cond_destroy(&d->screen_cond);
 	free(d);
 	vm->dev = NULL;
+}
+
+/* The text page the CRTC displays, from guest RAM: on the vCPU thread, or once the VM's
+ * vCPUs are gone. */
+static bool render_screen(struct vm *vm, struct devices *d)
+{
+	uint8_t *vram = malloc(CGA_VRAM_SIZE);
+	bool written = false;
+	d->screen[0] = 0;
+	if (vram && !pmap__read(&vm->pmap, GPA(CGA_VRAM), vram, CGA_VRAM_SIZE)) {
+		written = cga__written(&d->cga, vram);
+		cga__render(&d->cga, vram, d->screen, sizeof(d->screen));
+	}
+	free(vram);
+	return written;
+}
+
+static void poll_screen(struct vm *vm, struct devices *d)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->screen_wanted) {
+		render_screen(vm, d);
+		d->screen_wanted = false;
+		d->screen_ready = true;
+		pthread_cond_broadcast(&d->screen_cond);
+	}
+	pthread_mutex_unlock(&d->lock);
 }
 
 void devices__poll(struct vm *vm)
@@ -196,6 +305,8 @@ void devices__poll(struct vm *vm)
 	if (d->has_balloon)
 		vballoon__poll(&d->balloon);
 
+	if (__atomic_load_n(&d->screen_wanted, __ATOMIC_RELAXED))
+		poll_screen(vm, d);
 	pthread_mutex_lock(&d->lock);
 	while (d->head != d->tail) {
 		size_t space = uart__rx_space(&d->com1);
@@ -209,6 +320,51 @@ void devices__poll(struct vm *vm)
 		}
 		d->tail += uart__rx(&d->com1, chunk, n);
 		pthread_cond_signal(&d->space);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+int devices__screendump(struct vm *vm, char *out, size_t cap)
+{
+	struct devices *d = vm->dev;
+	struct timespec until;
+	int ret = 0;
+
+	if (!d || !cap)
+		return -ENODEV;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 2;
+	pthread_mutex_lock(&d->lock);
+	if (!d->screen_final) {
+		d->screen_wanted = true;
+		d->screen_ready = false;
+		vm__kick(vm);
+		while (!d->screen_ready && !d->screen_final && !ret)
+			ret = pthread_cond_timedwait(&d->screen_cond, &d->lock, &until);
+	}
+	if (d->screen_ready || d->screen_final) {
+		snprintf(out, cap, "%s", d->screen);
+		ret = 0;
+	} else {
+		ret = -ETIMEDOUT;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+void devices__report_stop(struct vm *vm, FILE *f)
+{
+	struct devices *d = vm->dev;
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->lock);
+	bool written = render_screen(vm, d);
+	d->screen_final = true;
+	pthread_cond_broadcast(&d->screen_cond);
+	if (written) {
+		unsigned cur = cga__cursor(&d->cga);
+		fprintf(f, "shade: %s: text screen at stop (cursor at row %u column %u):\n%s",
+			vm->cfg.name ? vm->cfg.name : "vm", cur / CGA_COLS, cur % CGA_COLS, d->screen);
 	}
 	pthread_mutex_unlock(&d->lock);
 }
@@ -240,12 +396,22 @@ void devices__print_stats(struct vm *vm, FILE *f)
 	P(rtc, reads); P(rtc, writes); P(rtc, irq_raised); P(rtc, periodic);
 	P(rtc, update_ended); P(rtc, alarm);
 	P(pci, cfg_reads); P(pci, cfg_writes); P(pci, absent_reads);
+	P(pm, timer_reads); P(kbd, commands); P(kbd, resets);
+	P(fw_cfg, selects); P(fw_cfg, data_reads); P(fw_cfg, dma_transfers); P(fw_cfg, dma_errors);
 #undef P
+	fprintf(f, "%s.cga.crtc_writes %llu\n%s.port80.writes %llu\n", n,
+		(unsigned long long)d->cga.crtc_writes, n, (unsigned long long)d->port80_writes);
 	if (d->has_balloon)
 		vballoon__print_stats(&d->balloon, n, f);
 	fprintf(f, "%s.pio.unclaimed_reads %llu\n%s.pio.unclaimed_writes %llu\n", n,
 		(unsigned long long)vm->pio.unclaimed_reads, n,
 		(unsigned long long)vm->pio.unclaimed_writes);
+}
+
+struct fw_cfg *devices__fw_cfg(struct vm *vm)
+{
+	struct devices *d = vm->dev;
+	return d && d->has_fw_cfg ? &d->fw_cfg : NULL;
 }
 
 int devices__balloon_request(struct vm *vm, uint64_t pages)

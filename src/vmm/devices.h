@@ -29,4 +29,17 @@ int devices__balloon_request(struct vm *vm, uint64_t pages);
 int devices__balloon_actual(struct vm *vm, uint32_t *actual);
 void devices__print_memstats(struct vm *vm, FILE *f);
 
+/* The exit status of a VM whose guest asked for a reset (0xcf9, i8042 0xfe, port 0x92):
+ * even, so never a debug-exit status, and not 0 (halt, power-off), 2 or 4. */
+#define DEVICES_RESET_STATUS 6
+struct fw_cfg;
+/* The VM's fw_cfg device, for the firmware step to fill (NULL if none). */
+struct fw_cfg *devices__fw_cfg(struct vm *vm);
+/* The text screen (cga__render's text), from any thread: the vCPU thread renders it on
+ * request (-ETIMEDOUT if it does not within 2 s); after the VM stopped, the final one. */
+int devices__screendump(struct vm *vm, char *out, size_t cap);
+/* Once the vCPUs are gone: keep the final screen, and print it to f if the guest
+ * wrote anything on it. */
+void devices__report_stop(struct vm *vm, FILE *f);
+
 #endif

@@ -15,6 +15,7 @@
 
 #include "baseline.h"
 #include "devices.h"
+#include "firmware.h"
 #include "multiboot.h"
 #include "physmap.h"
 #include "vcpu.h"
@@ -192,6 +193,7 @@ static const struct {
 	{ "buses", step_buses },
 	{ "devices", devices__init },
 	{ "kernel image", step_load },
+	{ "firmware tables", firmware__install },
 	{ "vCPUs", step_vcpus },
 };
 
@@ -283,6 +285,7 @@ int vm__wait(struct vm *vm)
 		if (vm->vcpu[i]->thread)
 			pthread_join(vm->vcpu[i]->thread, NULL);
 	console__flush(&vm->console);
+	devices__report_stop(vm, stderr);
 	return vm->exit_status;
 }
 
