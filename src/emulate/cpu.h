@@ -91,12 +91,18 @@ struct dtr {
 	uint16_t limit;
 };
 
+#define MSR_MC_BANKS 4               /* machine-check banks of the model (MCG_CAP) */
+
 /* The MSRs shade virtualizes (see src/emulate/msr.c for each one's treatment). */
 struct vmsrs {
 	uint64_t star, lstar, cstar, fmask, kernel_gs_base;
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t pat, apic_base, tsc_aux, misc_enable;
 	uint64_t mtrr_def_type, mtrr_fixed[11], mtrr_var[16];
+	/* msr_model.c: machine check, counters that do not count, vendor configuration */
+	uint64_t mcg_status, mcg_ctl, mc_bank[MSR_MC_BANKS * 4];   /* CTLs complemented */
+	uint64_t perf_ctl[4], perf_ctr[4];
+	uint64_t hwcr, syscfg, nb_cfg, de_cfg;
 };
 
 struct vcpu_virt {

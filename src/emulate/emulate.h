@@ -36,6 +36,9 @@ int emulate__traced_write(struct vcpu *vcpu, struct xfault *xf);
  * kernel at its IA32_LSTAR as the CPU would. 0, or 1 with #UD. */
 int emulate__syscall(struct vcpu *vcpu, struct xfault *xf);
 
+/* RDMSR/WRMSR at guest CPL 0 without an instruction: 0, or 1 where the CPU raises #GP. */
+int msr__read(struct vcpu *vcpu, uint32_t idx, uint64_t *val);
+int msr__write(struct vcpu *vcpu, uint32_t idx, uint64_t val);
 int emulate__init(struct vcpu *vcpu);
 void emulate__exit(struct vcpu *vcpu);
 

@@ -3,8 +3,9 @@
  *
  * MSRs a kernel uses are virtualized one by one: some live only in struct vmsrs (the
  * SYSCALL/SYSENTER targets, which the monitor owns on the real CPU), some are passed
- * through to KVM after checks (PAT, TSC, TSC_AUX, FS/GS base), and anything else raises
- * #GP(0) as on a CPU that does not implement it.
+ * through to KVM after checks (PAT, TSC, TSC_AUX, FS/GS base); the rest of what the
+ * advertised CPU has (machine check, MTRRs, counters, vendor configuration) is in
+ * msr_model.c, and anything else raises #GP(0) as on a CPU that does not implement it.
  */
 #include <errno.h>
 
@@ -45,15 +46,22 @@ static bool pat_valid(uint64_t pat)
 
 static bool cpuid_has(struct vcpu *vcpu, uint32_t leaf, unsigned reg, unsigned bit)
 {
-	uint32_t out[4];
-	cpuid__lookup(&vcpu->vm->cpuid, leaf, 0, out);
-	return out[reg] & (1u << bit);
+	return cpuid__has(&vcpu->vm->cpuid, leaf, reg, bit);
+}
+
+/* IA32_FEATURE_CONTROL and IA32_MISC_ENABLE are Intel's: an AMD CPU has neither. */
+static bool intel_only(struct vcpu *vcpu, uint32_t idx)
+{
+	return (idx == MSR_FEATURE_CONTROL || idx == MSR_MISC_ENABLE) &&
+	       cpuid__is_amd(&vcpu->vm->cpuid);
 }
 
 /* 0, or 1 with #GP(0) in xf. */
 static int msr_read(struct vcpu *vcpu, uint32_t idx, uint64_t *val, struct xfault *xf)
 {
 	struct vmsrs *m = &vcpu->v.msr;
+	if (intel_only(vcpu, idx))
+		return gp0(xf);
 	switch (idx) {
 	case MSR_TSC:
 		return kvm__get_msr(vcpu->fd, MSR_TSC, val) ? gp0(xf) : 0;
@@ -79,13 +87,15 @@ static int msr_read(struct vcpu *vcpu, uint32_t idx, uint64_t *val, struct xfaul
 		*val = m->tsc_aux;
 		return 0;
 	default:
-		return gp0(xf);
+		return msr_model__read(vcpu, idx, val) ? gp0(xf) : 0;
 	}
 }
 
 static int msr_write(struct vcpu *vcpu, uint32_t idx, uint64_t val, struct xfault *xf)
 {
 	struct vmsrs *m = &vcpu->v.msr;
+	if (intel_only(vcpu, idx))
+		return gp0(xf);
 	switch (idx) {
 	case MSR_TSC:
 		return kvm__set_msr(vcpu->fd, MSR_TSC, val) ? gp0(xf) : 0;
@@ -162,9 +172,23 @@ static int msr_write(struct vcpu *vcpu, uint32_t idx, uint64_t val, struct xfaul
 			return gp0(xf);
 		m->tsc_aux = val;
 		return 0;
+	case MSR_FEATURE_CONTROL:
+		return gp0(xf);                       /* locked */
 	default:
-		return gp0(xf);
+		return msr_model__write(vcpu, idx, val) ? gp0(xf) : 0;
 	}
+}
+
+int msr__read(struct vcpu *vcpu, uint32_t idx, uint64_t *val)
+{
+	struct xfault xf;
+	return msr_read(vcpu, idx, val, &xf);
+}
+
+int msr__write(struct vcpu *vcpu, uint32_t idx, uint64_t val)
+{
+	struct xfault xf;
+	return msr_write(vcpu, idx, val, &xf);
 }
 
 int emu_msr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)

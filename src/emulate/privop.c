@@ -8,15 +8,13 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cpuid.h"
 #include "emu_internal.h"
 #include "monitor.h"
 #include "paging.h"
 
 #define CR0_VALID (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | \
 		   CR0_NW | CR0_CD | CR0_PG)
-/* CR4 bits a guest may set: those whose features the guest CPUID shows. */
-#define CR4_VALID (CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | \
-		   CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT)
 
 static int cr_index(x86_reg r) { return (int)(r - X86_REG_CR0); }
 
@@ -72,7 +70,8 @@ int emu_set_cr0(struct vcpu *vcpu, uint64_t val, struct xfault *xf)
 static int set_cr4(struct vcpu *vcpu, uint64_t val, struct xfault *xf)
 {
 	uint64_t old = vcpu->v.cr4;
-	if (val & ~(uint64_t)CR4_VALID)
+	/* CR4 bits a guest may set: those whose features the guest's CPUID shows. */
+	if (val & ~cpuid__cr4_valid(&vcpu->vm->cpuid))
 		return gp0(xf);
 	if ((vcpu->v.efer & EFER_LMA) && !(val & CR4_PAE))
 		return gp0(xf);
