@@ -76,8 +76,9 @@ static unsigned rx_trigger(const struct uart *u)
 /*
  * Picks the highest-priority pending source for IIR and drives the pin. Data below the
  * trigger level is reported at once as a character timeout: the 4-character delay of
- * real hardware is not modelled. The pin only reaches the bus when OUT2 is set, because
- * a PC's serial port wires OUT2 to the enable of the IRQ driver.
+ * real hardware is not modelled. On a real PC, OUT2 enables the IRQ driver; QEMU's
+ * 16550 ignores it and raises the line whatever MCR says, and kernels written against
+ * QEMU leave OUT2 clear and still expect their interrupts: shade does as QEMU.
  */
 static void update_irq(struct uart *u)
 {
@@ -93,7 +94,7 @@ static void update_irq(struct uart *u)
 		id = IIR_MSI;
 	u->iir = id | (fifo_on(u) ? IIR_FIFOS : 0);
 
-	bool level = id != IIR_NONE && (u->mcr & MCR_OUT2);
+	bool level = id != IIR_NONE;
 	if (level != u->irq_level) {
 		u->irq_level = level;
 		if (level)
