@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "monitor.h"
+#include "mmu.h"
+#include "paging.h"
 #include "physmap.h"
 #include "seg.h"
 #include "vcpu.h"
@@ -81,9 +83,19 @@ int seg__read_desc(struct vcpu *vcpu, uint16_t sel, uint64_t *desc, struct xfaul
 	return r;
 }
 
-static int mirror_table(struct vcpu *vcpu, uint64_t base, uint32_t limit, bool is_ldt)
+/* Every write of a real table entry goes here: it supersedes a hidden form of it. */
+static void mirror_put(struct vcpu *vcpu, bool is_ldt, unsigned i, uint64_t d)
 {
 	struct monitor *m = &vcpu->vm->mon;
+	uint64_t *e = is_ldt ? monitor__ldt_entry(m, vcpu->id, i) : monitor__gdt_entry(m, vcpu->id, i);
+	for (unsigned k = 0; k < ARRAY_SIZE(vcpu->hidden); k++)
+		if (vcpu->hidden[k].entry == e)
+			vcpu->hidden[k].entry = NULL;
+	*e = d;
+}
+
+static int mirror_table(struct vcpu *vcpu, uint64_t base, uint32_t limit, bool is_ldt)
+{
 	bool lm = virt_long_mode(&vcpu->v);
 	unsigned n = (limit + 1) / 8, max = is_ldt ? GDT_ENTRIES : MON_GDT_FIRST;
 	struct xfault xf;
@@ -99,57 +111,122 @@ static int mirror_table(struct vcpu *vcpu, uint64_t base, uint32_t limit, bool i
 			d = 0;
 		if (is_ldt && i == 0 && n)
 			gmem__read_linear(vcpu, base, &d, 8, ACC_READ | ACC_SUPERVISOR, &xf);
-		uint64_t *e = is_ldt ? monitor__ldt_entry(m, vcpu->id, i)
-				     : monitor__gdt_entry(m, vcpu->id, i);
-		*e = seg__compress(d, lm);
+		mirror_put(vcpu, is_ldt, i, seg__compress(d, lm));
 	}
 	return 0;
 }
 
 /*
- * Trace (write-protect) the guest pages holding a descriptor table, so that a guest
- * write reaches the mirror (see exit.c: a write fault there is single-stepped and the
- * page re-mirrored). Pages are counted, since the GDT and LDT may share one. With guest
- * paging off, linear addresses are guest-physical.
+ * Trace (write-protect) the guest frames holding a descriptor table, so that a guest
+ * write reaches the mirror: a write fault there is executed in software (or, failing
+ * that, single-stepped with the page open) and the entries it touched re-mirrored (see
+ * exit.c and paging.c). The frames are those the table's linear pages translate to
+ * now (paging off: the same numbers); they are counted per frame, shared with the
+ * shadow MMU's tracking of guest page tables, since the GDT, the LDT and a page table
+ * may share one. Retraced at LGDT/LLDT and whenever the translation may have changed
+ * (paging__update: CR0.PG, CR3, CR4, EFER).
  */
-static void trace_pages(struct vcpu *vcpu, uint64_t base, uint32_t limit, bool on)
+static void trace_gfn(struct vcpu *vcpu, gfn_t g, bool on)
 {
 	struct vm *vm = vcpu->vm;
-	if (vcpu->v.cr0 & CR0_PG)
-		return;
-	for (uint64_t a = base & PAGE_MASK; a <= ((base + limit) & 0xffffffffULL); a += PAGE_SIZE) {
-		gfn_t g = GFN(a >> PAGE_SHIFT);
-		if (!pmap__in_ram(&vm->pmap, g))
-			break;
-		struct pmap_entry *e = &vm->pmap.e[g.v];
-		if (on && e->trace_refs++ == 0) {
-			e->flags |= PPN_F_PT;
-			if (physmap__protect(vm, g, true))
-				vcpu__queue_flush(vcpu, a);
-		} else if (!on && e->trace_refs && --e->trace_refs == 0) {
-			e->flags &= (uint8_t)~PPN_F_PT;
-			physmap__protect(vm, g, false);
+	struct pmap_entry *e = &vm->pmap.e[g.v];
+	if (on && e->trace_refs++ == 0) {
+		e->flags |= PPN_F_PT;
+		if (physmap__protect(vm, g, true))
+			vcpu__queue_flush(vcpu, (uint64_t)-1);
+		if (vcpu->v.cr0 & CR0_PG)         /* (paging off: no shadow pages) */
+			mmu__write_protect(&vm->mmu, g);
+		if (vm->mmu.flush_needed) {
+			vm->mmu.flush_needed = false;
+			vcpu__queue_flush(vcpu, (uint64_t)-1);
 		}
+	} else if (!on && e->trace_refs && --e->trace_refs == 0) {
+		/* Writable shadow leaves come back lazily, at the next write fault. */
+		e->flags &= (uint8_t)~PPN_F_PT;
+		physmap__protect(vm, g, false);
 	}
 }
 
-static void retrace(struct vcpu *vcpu, struct traced_range *t,
-		    uint64_t base, uint32_t limit, bool on)
+/* The guest frames of [base, base + limit] (at most the part a mirror holds). */
+static unsigned table_gfns(struct vcpu *vcpu, uint64_t base, uint32_t limit, gfn_t *out)
 {
-	if (t->on)
-		trace_pages(vcpu, t->base, t->limit, false);
-	t->base = base;
-	t->limit = limit;
-	t->on = on;
-	if (on)
-		trace_pages(vcpu, base, limit, true);
+	struct vm *vm = vcpu->vm;
+	uint64_t end = base + MIN(limit, (uint32_t)(GDT_ENTRIES * 8 - 1));
+	unsigned n = 0;
+	for (uint64_t a = base & PAGE_MASK; a <= end && n < TRACE_PAGES; a += PAGE_SIZE) {
+		struct xfault xf;
+		gpa_t gpa;
+		if (paging__translate(vcpu, a, ACC_READ | ACC_SUPERVISOR, &gpa, &xf))
+			continue;     /* not mapped now: nothing there to write */
+		if (pmap__in_ram(&vm->pmap, gpa_to_gfn(gpa)))
+			out[n++] = gpa_to_gfn(gpa);
+	}
+	return n;
+}
+
+/* Trace the table's frames as they are now; true if they are not the ones traced. */
+static bool retrace(struct vcpu *vcpu, struct traced_range *t, uint64_t base, uint32_t limit,
+		    bool on)
+{
+	gfn_t g[TRACE_PAGES];
+	unsigned n = on ? table_gfns(vcpu, base, limit, g) : 0;
+	bool changed = n != t->n || memcmp(g, t->gfn, n * sizeof(g[0]));
+	for (unsigned i = 0; i < n; i++)
+		trace_gfn(vcpu, g[i], true);         /* new ones first: no page flaps */
+	for (unsigned i = 0; i < t->n; i++)
+		trace_gfn(vcpu, t->gfn[i], false);
+	memcpy(t->gfn, g, n * sizeof(g[0]));
+	t->n = n;
+	return changed;
+}
+
+void seg__retrace(struct vcpu *vcpu)
+{
+	const struct kvm_segment *l = &vcpu->v.ldtr;
+	bool ldt = !l->unusable && l->present;
+	/* (a GDT of the null entry alone has nothing to mirror: the loader's is so) */
+	if (retrace(vcpu, &vcpu->traced_gdt, vcpu->v.gdtr.base, vcpu->v.gdtr.limit,
+		    vcpu->v.gdtr.limit >= 15))
+		mirror_table(vcpu, vcpu->v.gdtr.base, vcpu->v.gdtr.limit, false);
+	if (retrace(vcpu, &vcpu->traced_ldt, l->base, l->limit, ldt) && ldt)
+		mirror_table(vcpu, l->base, l->limit, true);
+}
+
+/* How many of the descriptor tables' traced pages are frame g. */
+static unsigned seg_refs(const struct vcpu *vcpu, gfn_t g)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < vcpu->traced_gdt.n; i++)
+		n += vcpu->traced_gdt.gfn[i].v == g.v;
+	for (unsigned i = 0; i < vcpu->traced_ldt.n; i++)
+		n += vcpu->traced_ldt.gfn[i].v == g.v;
+	return n;
+}
+
+bool seg__open_page(struct vcpu *vcpu, gfn_t g)
+{
+	unsigned n = seg_refs(vcpu, g);
+	if (!n || vcpu->vm->pmap.e[g.v].trace_refs != n)
+		return false;     /* also a guest page table: that must stay traced */
+	for (unsigned i = 0; i < n; i++)
+		trace_gfn(vcpu, g, false);
+	return true;
+}
+
+void seg__close_page(struct vcpu *vcpu, gfn_t g, uint64_t lin)
+{
+	unsigned n = seg_refs(vcpu, g);
+	for (unsigned i = 0; i < n; i++)
+		trace_gfn(vcpu, g, true);
+	seg__guest_wrote(vcpu, lin & PAGE_MASK, PAGE_SIZE);
 }
 
 int seg__mirror_gdt(struct vcpu *vcpu)
 {
 	int r = mirror_table(vcpu, vcpu->v.gdtr.base, vcpu->v.gdtr.limit, false);
 	if (!r)
-		retrace(vcpu, &vcpu->traced_gdt, vcpu->v.gdtr.base, vcpu->v.gdtr.limit, true);
+		retrace(vcpu, &vcpu->traced_gdt, vcpu->v.gdtr.base, vcpu->v.gdtr.limit,
+			vcpu->v.gdtr.limit >= 15);
 	return r;
 }
 
@@ -166,7 +243,6 @@ int seg__mirror_ldt(struct vcpu *vcpu)
 void seg__guest_wrote(struct vcpu *vcpu, uint64_t lin, unsigned len)
 {
 	struct vcpu_virt *v = &vcpu->v;
-	struct monitor *m = &vcpu->vm->mon;
 	bool lm = virt_long_mode(v);
 	struct xfault xf;
 	const struct { uint64_t base; uint32_t limit; bool ldt; } t[2] = {
@@ -184,9 +260,7 @@ void seg__guest_wrote(struct vcpu *vcpu, uint64_t lin, unsigned len)
 				continue;
 			if (gmem__read_linear(vcpu, t[k].base + i * 8, &d, 8, ACC_READ, &xf))
 				d = 0;
-			uint64_t *e = t[k].ldt ? monitor__ldt_entry(m, vcpu->id, (unsigned)i)
-					       : monitor__gdt_entry(m, vcpu->id, (unsigned)i);
-			*e = seg__compress(d, lm);
+			mirror_put(vcpu, t[k].ldt, (unsigned)i, seg__compress(d, lm));
 		}
 	}
 }
@@ -314,4 +388,57 @@ int seg__check_stack(struct vcpu *vcpu, uint16_t sel, unsigned cpl, unsigned vec
 	uint64_t real = seg__compress(d, virt_long_mode(&vcpu->v));
 	seg__decode(real, (uint16_t)((sel & ~3u) | (cpl == 0 ? 1 : cpl)), s);
 	return 0;
+}
+
+/*
+ * A segment register's hidden part is what was loaded into it, while the real table
+ * entry for its selector is what a load would give now. The two differ once the guest
+ * rewrote its table (or loaded another one) without reloading the register, or when
+ * shade loaded the register itself (an emulated far transfer, SYSCALL's fixed
+ * segments). A trap frame shows CS and SS by selector only, so shade could then not
+ * tell whether the CPU still held what was loaded or had reloaded the selector natively
+ * since. So while they differ the entry is hidden: mirrored not present, any native load
+ * of the selector faults and is emulated against the guest's table, and a frame that
+ * shows the selector means the register was not reloaded.
+ */
+bool seg__mirror_shows(struct vcpu *vcpu, const struct kvm_segment *s)
+{
+	uint16_t sel = s->selector;
+	if ((sel & ~3u) == 0 || s->unusable)
+		return true;
+	if (!(sel & 4) && (sel >> 3) >= MON_GDT_FIRST)
+		return false;
+	struct monitor *m = &vcpu->vm->mon;
+	uint64_t e = (sel & 4) ? *monitor__ldt_entry(m, vcpu->id, sel >> 3)
+			       : *monitor__gdt_entry(m, vcpu->id, sel >> 3);
+	return e == seg__encode(s);
+}
+
+void seg__unhide(struct vcpu *vcpu)
+{
+	for (unsigned k = 0; k < ARRAY_SIZE(vcpu->hidden); k++) {
+		if (vcpu->hidden[k].entry)
+			*vcpu->hidden[k].entry = vcpu->hidden[k].orig;
+		vcpu->hidden[k].entry = NULL;
+	}
+}
+
+void seg__hide_stale(struct vcpu *vcpu, const struct kvm_segment *cs, const struct kvm_segment *ss)
+{
+	const struct kvm_segment *regs[2] = { cs, ss };
+	struct monitor *m = &vcpu->vm->mon;
+	seg__unhide(vcpu);
+	for (unsigned k = 0; k < 2; k++) {
+		uint16_t sel = regs[k]->selector;
+		if (seg__mirror_shows(vcpu, regs[k]) || (sel & 3) == 0 ||
+		    (!(sel & 4) && (sel >> 3) >= MON_GDT_FIRST))
+			continue;
+		uint64_t *e = (sel & 4) ? monitor__ldt_entry(m, vcpu->id, sel >> 3)
+				       : monitor__gdt_entry(m, vcpu->id, sel >> 3);
+		if (!(*e & BIT(47)))
+			continue;     /* not present already: every load of it traps */
+		vcpu->hidden[k].entry = e;
+		vcpu->hidden[k].orig = *e;
+		*e &= ~BIT(47);
+	}
 }

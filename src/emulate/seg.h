@@ -28,8 +28,25 @@ int seg__read_desc(struct vcpu *vcpu, uint16_t sel, uint64_t *desc, struct xfaul
  * reaches the monitor's entries. */
 int seg__mirror_gdt(struct vcpu *vcpu);
 int seg__mirror_ldt(struct vcpu *vcpu);
-/* Update the mirror after the guest wrote guest-physical [gpa, gpa+len). */
+/* Trace the frames the GDT and LDT live in now (after a change of translation), and
+ * re-mirror a table whose frames changed. */
+void seg__retrace(struct vcpu *vcpu);
+/* A write to frame g that could not be executed in software is to run natively: stop
+ * tracing g for the descriptor tables. False if g must stay traced (a page table). */
+bool seg__open_page(struct vcpu *vcpu, gfn_t g);
+/* ...and it ran: trace g again and re-mirror what the page at linear `lin` holds. */
+void seg__close_page(struct vcpu *vcpu, gfn_t g, uint64_t lin);
+/* Update the mirror after the guest wrote linear [lin, lin+len). */
 void seg__guest_wrote(struct vcpu *vcpu, uint64_t lin, unsigned len);
+
+/* Whether the real table's entry for s->selector is the descriptor *s (null: yes). */
+bool seg__mirror_shows(struct vcpu *vcpu, const struct kvm_segment *s);
+/* Before the guest resumes with CS = *cs and SS = *ss: the real entries of their
+ * selectors that show another descriptor are made not present (so a native load of the
+ * selector traps), the ones hidden at the last resume restored. */
+void seg__hide_stale(struct vcpu *vcpu, const struct kvm_segment *cs, const struct kvm_segment *ss);
+/* Restore the entries seg__hide_stale hid. */
+void seg__unhide(struct vcpu *vcpu);
 
 /* Set the accessed bit of a guest descriptor in its table (and in *desc), as the CPU
  * does on a segment load. */

@@ -84,26 +84,18 @@ static void handle_page_fault(struct vcpu *vcpu, uint64_t cr2, uint32_t err)
 		paging__page_fault(vcpu, cr2, err);
 		return;
 	}
-	/* A write to a traced descriptor-table page: let this one instruction write, with
-	 * TF set, and re-mirror the page at the #DB that follows it. */
+	/* A write to a traced descriptor-table page: in software, in this exit; else let
+	 * the CPU do it under TF and re-mirror the page at the #DB that follows it. */
 	gfn_t g = GFN((cr2 & 0xffffffffULL) >> PAGE_SHIFT);
 	if ((err & 3) == 3 && pmap__in_ram(&vm->pmap, g) && (vm->pmap.e[g.v].flags & PPN_F_PT)) {
 		vcpu->stats.traced_writes++;
-		/* Preferably in software, in this exit; else let the CPU do it under TF. */
 		struct xfault xf;
 		int r = emulate__traced_write(vcpu, &xf);
-		if (r == 0)
-			return;
-		if (r == 1) {
+		if (r == 1)
 			deliver_emulated_fault(vcpu, &xf);
-			return;
-		}
-		physmap__protect(vm, g, false);
-		vcpu->step.active = true;
-		vcpu->step.gfn = g;
-		vcpu->step.guest_tf = vcpu->g.rflags & RFL_TF;
-		vcpu->g.rflags |= RFL_TF;
-		vcpu->g.gpr_dirty = true;
+		else if (r < 0 && !exit__step_traced_write(vcpu, g, cr2))
+			vm__stop(vm, 4, "cannot emulate a write to a descriptor table at %#llx: %s",
+				 (unsigned long long)cr2, strerror(-r));
 		return;
 	}
 	/* Paging off: the fault is hidden unless the address is not guest RAM. */
@@ -122,20 +114,32 @@ static void handle_page_fault(struct vcpu *vcpu, uint64_t cr2, uint32_t err)
 			 strerror(-r));
 }
 
-/* The single-stepped write to a traced page is over (or faulted): protect the page
- * again, flush the writable translation, and bring the mirror up to date. Returns true
- * if the #DB that ended it was only shade's. */
+/* A write to a traced descriptor-table page that cannot be executed in software (with
+ * paging off or on): the page is opened (untraced) for this one instruction, which runs
+ * natively with TF set. False if the page cannot be opened (it is also a page table). */
+bool exit__step_traced_write(struct vcpu *vcpu, gfn_t g, uint64_t lin)
+{
+	if (!seg__open_page(vcpu, g))
+		return false;
+	vcpu->step.active = true;
+	vcpu->step.gfn = g;
+	vcpu->step.lin = lin;
+	vcpu->step.guest_tf = vcpu->g.rflags & RFL_TF;
+	vcpu->g.rflags |= RFL_TF;
+	vcpu->g.gpr_dirty = true;
+	return true;
+}
+
+/* The single-stepped write to a traced page is over (or faulted): trace the page again
+ * (which write-protects it and flushes the writable translation) and bring the mirror
+ * up to date. Returns true if the #DB that ended it was only shade's. */
 static bool end_trace_step(struct vcpu *vcpu, unsigned vec)
 {
-	struct vm *vm = vcpu->vm;
-	gfn_t g = vcpu->step.gfn;
 	vcpu->step.active = false;
-	if (physmap__protect(vm, g, true))
-		vcpu__queue_flush(vcpu, gfn_to_gpa(g).v);
+	seg__close_page(vcpu, vcpu->step.gfn, vcpu->step.lin);
 	if (!vcpu->step.guest_tf)
 		vcpu->g.rflags &= ~RFL_TF;
 	vcpu->g.gpr_dirty = true;
-	seg__guest_wrote(vcpu, gfn_to_gpa(g).v, PAGE_SIZE);
 	return vec == X86_DB && !vcpu->step.guest_tf;
 }
 

@@ -6,9 +6,17 @@
 #ifndef SHADE_EXIT_H
 #define SHADE_EXIT_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "types.h"
+
 struct vcpu;
 
 void exit__handle(struct vcpu *vcpu);
+/* Let the guest's write to traced frame g (at linear `lin`), which could not be
+ * executed in software, run natively under TF; false if it cannot be. */
+bool exit__step_traced_write(struct vcpu *vcpu, gfn_t g, uint64_t lin);
 void exit__prepare_entry(struct vcpu *vcpu);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "emulate.h"
 #include "excp.h"
+#include "exit.h"
 #include "paging.h"
 #include "seg.h"
 #include "vcpu.h"
@@ -140,6 +141,7 @@ int paging__update(struct vcpu *vcpu, bool cr3_only, struct xfault *xf)
 	if (env.mode == PG_OFF) {
 		mmu__reset(&vm->mmu);
 		set_real_cr3(vcpu, vm->physmap.root);
+		seg__retrace(vcpu);
 		return 0;
 	}
 	if (env.mode == PG_PAE) {
@@ -164,6 +166,7 @@ int paging__update(struct vcpu *vcpu, bool cr3_only, struct xfault *xf)
 	if (r)
 		return r;
 	set_real_cr3(vcpu, root);
+	seg__retrace(vcpu);   /* the descriptor tables' frames, as translated now */
 	paging__sync_flush(vcpu);
 	return 0;
 }
@@ -247,7 +250,7 @@ void paging__page_fault(struct vcpu *vcpu, uint64_t cr2, uint32_t err)
 		r = emulate__traced_write(vcpu, &xf);
 		if (r == 1 && excp__deliver_fault(vcpu, &xf) < 0)
 			vm__stop(vm, 4, "cannot deliver a fault to the guest");
-		else if (r < 0)
+		else if (r < 0 && !exit__step_traced_write(vcpu, g, cr2))
 			vm__stop(vm, 4, "cannot emulate a write to a guest page table at %#llx: %s",
 				 (unsigned long long)cr2, strerror(-r));
 		paging__sync_flush_va(vcpu, cr2);

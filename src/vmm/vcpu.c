@@ -92,19 +92,22 @@ static uint64_t mirror_desc(struct vcpu *vcpu, uint16_t sel)
 }
 
 /*
- * The segment a trap frame's selector names. A selector the guest loaded natively was
- * read from the real tables (the mirrors); one shade loaded itself (SYSCALL's flat
- * segments, an emulated far transfer) is known only from the cache. The cache is
- * trusted only while the real entry is what it was when the cache was filled: a guest
- * that loads a new GDT and jumps to the same selector number gets the new descriptor,
- * not the old one of that number. A null SS (64-bit code at real CPL 1 after an event
- * from user mode) has no descriptor: its DPL is its RPL. Decoding the null descriptor
- * instead gave DPL 0, and KVM takes the CPL from SS.DPL: the guest kernel then ran at
- * real CPL 0, executed MOV CR3 natively and triple-faulted, or took its next exception
- * without a stack switch onto its own stack.
+ * The segment a trap frame's selector names: what the CPU held, which is what was
+ * loaded, not what the table says now. A selector the guest loaded natively was read
+ * from the real tables (the mirrors); one shade loaded itself (SYSCALL's flat segments,
+ * an emulated far transfer) is known only from the cache of the last CS/SS resumed. At
+ * every resume, an entry whose selector CS or SS holds with another descriptor is made
+ * not present (seg__hide_stale): so a selector equal to the cache's with its entry not
+ * present, or showing the cached descriptor, was not reloaded since and the cache is
+ * the truth (a guest that rewrote its GDT keeps running the segment it loaded); any
+ * other selector was loaded natively from its entry, which is unchanged since (every
+ * table write and LGDT is an exit, and every exit ends in a resume). A null SS (64-bit
+ * code at real CPL 1 after an event from user mode) has no descriptor: its DPL is its
+ * RPL. Decoding the null descriptor instead gave DPL 0, and KVM takes the CPL from
+ * SS.DPL: the guest kernel then ran at real CPL 0, executed MOV CR3 natively and
+ * triple-faulted, or took its next exception without a stack switch onto its own stack.
  */
-static struct kvm_segment desc_to_seg(struct vcpu *vcpu, uint16_t sel,
-				      const struct kvm_segment *last, uint64_t last_desc)
+static struct kvm_segment desc_to_seg(struct vcpu *vcpu, uint16_t sel, const struct kvm_segment *last)
 {
 	struct kvm_segment s;
 	if ((sel & ~3u) == 0) {
@@ -114,7 +117,7 @@ static struct kvm_segment desc_to_seg(struct vcpu *vcpu, uint16_t sel,
 					     .limit = 0xffffffff, .g = 1, .db = 1 };
 	}
 	uint64_t d = mirror_desc(vcpu, sel);
-	if (last->selector == sel && !last->unusable && last_desc == d)
+	if (last->selector == sel && !last->unusable && (!(d & BIT(47)) || d == seg__encode(last)))
 		return *last;
 	seg__decode(d, sel, &s);
 	s.present = 1;       /* it was loaded natively, so it was present then */
@@ -125,11 +128,8 @@ static struct kvm_segment desc_to_seg(struct vcpu *vcpu, uint16_t sel,
 /* Fill the CS/SS caches from what the vCPU holds now. */
 static void remember_segments(struct vcpu *vcpu)
 {
-	struct gstate *g = &vcpu->g;
-	vcpu->last_cs = g->seg[S_CS];
-	vcpu->last_ss = g->seg[S_SS];
-	vcpu->last_cs_desc = mirror_desc(vcpu, g->seg[S_CS].selector);
-	vcpu->last_ss_desc = mirror_desc(vcpu, g->seg[S_SS].selector);
+	vcpu->last_cs = vcpu->g.seg[S_CS];
+	vcpu->last_ss = vcpu->g.seg[S_SS];
 }
 
 int vcpu__load_state(struct vcpu *vcpu, bool from_frame)
@@ -163,10 +163,8 @@ int vcpu__load_state(struct vcpu *vcpu, bool from_frame)
 		g->rip = f[MON_FRAME_RIP / 8];
 		g->rflags = f[MON_FRAME_RFLAGS / 8];
 		gp[R_SP] = f[MON_FRAME_RSP / 8];
-		g->seg[S_CS] = desc_to_seg(vcpu, (uint16_t)f[MON_FRAME_CS / 8], &vcpu->last_cs,
-					   vcpu->last_cs_desc);
-		g->seg[S_SS] = desc_to_seg(vcpu, (uint16_t)f[MON_FRAME_SS / 8], &vcpu->last_ss,
-					   vcpu->last_ss_desc);
+		g->seg[S_CS] = desc_to_seg(vcpu, (uint16_t)f[MON_FRAME_CS / 8], &vcpu->last_cs);
+		g->seg[S_SS] = desc_to_seg(vcpu, (uint16_t)f[MON_FRAME_SS / 8], &vcpu->last_ss);
 		/* A loaded SS always has DPL = CPL, and the frame's CS RPL is the real CPL.
 		 * The descriptor decoded above may have changed since the load (a guest that
 		 * rewrote its GDT while running on that SS): hardware keeps the loaded DPL. */
@@ -223,6 +221,12 @@ void vcpu__store_state(struct vcpu *vcpu)
 	uint64_t *gp = g->gpr;
 	bool iret = vcpu->vm->cfg.resume_iret;
 
+	/* The monitor's IRETQ would load CS and SS from the real table: only if that gives
+	 * the segments the guest holds. */
+	seg__unhide(vcpu);
+	if (iret && g->in_frame && !(seg__mirror_shows(vcpu, &g->seg[S_CS]) &&
+				     seg__mirror_shows(vcpu, &g->seg[S_SS])))
+		iret = false;
 	if (g->in_frame && !iret)
 		g->gpr_dirty = g->seg_dirty = true;   /* the whole guest state goes to KVM */
 	if (vcpu->flush_pending) {
@@ -284,6 +288,7 @@ void vcpu__store_state(struct vcpu *vcpu)
 		run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
 	}
 	remember_segments(vcpu);
+	seg__hide_stale(vcpu, &g->seg[S_CS], &g->seg[S_SS]);
 	g->gpr_dirty = g->seg_dirty = false;
 }
 
@@ -324,8 +329,7 @@ int vcpu__reset_multiboot(struct vcpu *vcpu, uint32_t entry, uint32_t mbi)
 	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = ds;
 	vcpu->last_cs = cs;
 	vcpu->last_ss = ds;
-	vcpu->last_cs_desc = mirror_desc(vcpu, cs.selector);
-	vcpu->last_ss_desc = mirror_desc(vcpu, ds.selector);
+	vcpu->hidden[0].entry = vcpu->hidden[1].entry = NULL;
 
 	sregs.ldt = (struct kvm_segment){ .unusable = 1 };
 	sregs.tr = (struct kvm_segment){

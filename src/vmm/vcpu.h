@@ -29,10 +29,12 @@ struct vcpu {
 	uint64_t pdpte[4];           /* PAE PDPTEs loaded by the last CR3 load */
 	int paging_mode;             /* enum paging_mode the shadow was built for */
 	struct gstate g;             /* the exit being handled */
-	/* CS/SS as last seen or loaded, and the real descriptor-table entry each selector
-	 * named then: a trap frame holds only the selectors (see desc_to_seg in vcpu.c). */
+	/* CS/SS as the real CPU holds them (last seen or loaded): a trap frame holds only
+	 * the selectors (see desc_to_seg in vcpu.c). Where that differs from the real
+	 * table's entry for the selector, the entry is hidden (made not present) until the
+	 * next write-back, so the CPU cannot load it natively (seg__hide_stale). */
 	struct kvm_segment last_cs, last_ss;
-	uint64_t last_cs_desc, last_ss_desc;
+	struct { uint64_t *entry, orig; } hidden[2];
 	bool halted;                 /* in HLT, waiting for an interrupt */
 	bool virq_in_flight;         /* MON_VEC_VIRQ injected, not yet taken */
 	bool guest_if;               /* the guest's IF as of the last exit */
@@ -46,8 +48,11 @@ struct vcpu {
 	struct {
 		bool active, guest_tf;
 		gfn_t gfn;
+		uint64_t lin;        /* the written linear address */
 	} step;
-	struct traced_range { uint64_t base; uint32_t limit; bool on; } traced_gdt, traced_ldt;
+	/* The guest frames the GDT and LDT are traced in (seg.c): 64 KiB of table. */
+#define TRACE_PAGES 17
+	struct traced_range { gfn_t gfn[TRACE_PAGES]; unsigned n; } traced_gdt, traced_ldt;
 
 	csh cs32, cs64;              /* capstone handles */
 	struct ucctx *uc, *uc64;     /* unicorn engines (32-, 64-bit code) for software steps */

@@ -17,6 +17,10 @@ list(APPEND SHADE_TEST_GUESTS procs64 procs64-bench)
 # invalid-ops: encodings a CPU refuses, at CPL 0 and 3, must fault, not stop the VM.
 list(APPEND SHADE_TEST_GUESTS invalid-ops)
 set(SHADE_GUEST_CMDLINE_procs64-bench "bench iterations=5 pages=8")
+# Segment caches and descriptor tables: a far jump to a new 64-bit CS of the same
+# selector number, GDT rewrites with paging on (cs-reload); IRET to ring 3 and back by
+# INT n, paging off and on, supervisor-only ring-0 stack (iret32).
+list(APPEND SHADE_TEST_GUESTS cs-reload iret32)
 
 # Bytes fed to COM1 (the uart guest checks them; keep in sync with UART_INPUT there).
 set(SHADE_GUEST_INPUT_uart "shade-uart-input\n")

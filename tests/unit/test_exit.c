@@ -427,11 +427,45 @@ START_TEST(cs_cache_follows_a_changed_descriptor)
 	ck_assert_int_eq(vcpu__load_state(&vcpu, true), 0);
 	ck_assert_uint_eq(vcpu.g.seg[S_CS].l, 1);
 	ck_assert_uint_eq(vcpu.g.seg[S_CS].db, 0);
-	/* Unchanged since it was remembered: the cache stands (the guest may have edited
-	 * its table without reloading, and hardware keeps what it loaded). */
-	vcpu.last_cs.avl = 1;
+}
+END_TEST
+
+/* Hardware keeps the descriptor it loaded until the register is reloaded: a guest that
+ * rewrote (or reloaded) its GDT under the CS it runs on goes on in the old segment
+ * through every trap, and its next load of that selector gets the new descriptor. While
+ * the two differ the real entry is not present, so that load cannot happen natively
+ * unseen (it traps and is emulated); once CS holds the new descriptor it is present. */
+START_TEST(cs_keeps_the_loaded_descriptor_until_reloaded)
+{
+	uint64_t *e = monitor__gdt_entry(&vm.mon, 0, 1);
+	uint64_t code32 = *e, code64 = desc(0, 0xfffff, 0xbb, 0xa);   /* DPL 1, L */
+	trap(X86_GP, 0, CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
 	ck_assert_int_eq(vcpu__load_state(&vcpu, true), 0);
-	ck_assert_uint_eq(vcpu.g.seg[S_CS].avl, 1);
+	ck_assert_uint_eq(vcpu.g.seg[S_CS].db, 1);
+	*e = code64;                            /* the guest's LGDT of a new table */
+	vcpu__store_state(&vcpu);
+	ck_assert_uint_eq(*e, code64 & ~BIT(47));
+	for (int i = 0; i < 2; i++) {           /* two more traps on the old CS */
+		struct kvm_segment cs = vcpu.last_cs, ss = vcpu.last_ss;
+		trap(X86_GP, 0, CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+		vcpu.last_cs = cs;              /* (trap() fakes them from the table) */
+		vcpu.last_ss = ss;
+		ck_assert_int_eq(vcpu__load_state(&vcpu, true), 0);
+		ck_assert_uint_eq(vcpu.g.seg[S_CS].l, 0);
+		ck_assert_uint_eq(vcpu.g.seg[S_CS].db, 1);
+		ck_assert_uint_eq(seg__encode(&vcpu.g.seg[S_CS]), code32);
+		vcpu__store_state(&vcpu);
+		ck_assert_uint_eq(*e, code64 & ~BIT(47));
+	}
+	/* The guest's far jump to 0x08 (emulated): CS is the new descriptor, the entry
+	 * shows it again, and a trap there decodes it. */
+	seg__decode(code64, 0x09, &vcpu.g.seg[S_CS]);
+	vcpu.g.seg_dirty = true;
+	vcpu__store_state(&vcpu);
+	ck_assert_uint_eq(*e, code64);
+	trap(X86_GP, 0, CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+	ck_assert_int_eq(vcpu__load_state(&vcpu, true), 0);
+	ck_assert_uint_eq(vcpu.g.seg[S_CS].l, 1);
 }
 END_TEST
 
@@ -793,6 +827,7 @@ int main(void)
 	tcase_add_test(tc, null_ss_of_a_kernel_trap_stays_at_real_cpl1);
 	tcase_add_test(tc, ss_of_a_user_trap_keeps_dpl_of_the_cpl);
 	tcase_add_test(tc, cs_cache_follows_a_changed_descriptor);
+	tcase_add_test(tc, cs_keeps_the_loaded_descriptor_until_reloaded);
 	tcase_add_test(tc, machine_exception_in_the_monitor_stops_the_vm);
 	tcase_add_test(tc, trap_frame_outside_the_monitor_stacks_stops_the_vm);
 	suite_add_tcase(s, tc);
