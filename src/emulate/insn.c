@@ -269,6 +269,8 @@ static int dispatch(struct vcpu *vcpu, struct insn *in, struct xfault *xf)
 		return emu_iret(vcpu, in, xf);
 	case X86_INS_INT: case X86_INS_INT3: case X86_INS_INTO:
 		return emu_softint(vcpu, in, xf);
+	case X86_INS_INT1:
+		return emu_icebp(vcpu, in, xf);
 	case X86_INS_SYSENTER: case X86_INS_SYSEXIT:
 		return emu_sysenter(vcpu, in, xf);
 	case X86_INS_SWAPGS:

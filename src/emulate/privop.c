@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "devices.h"
+#include "lapic.h"
 #include "cpuid.h"
 #include "emu_internal.h"
 #include "monitor.h"
@@ -103,6 +105,9 @@ int emu_mov_cr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 	vcpu->stats.emulated[EMU_MOV_CR]++;
 	if (!to_cr) {
 		uint64_t val = n == 0 ? v->cr0 : n == 2 ? v->cr2 : n == 3 ? v->cr3 : n == 4 ? v->cr4 : v->cr8;
+		struct lapic *apic = devices__lapic(vcpu->vm);
+		if (n == 8 && apic)
+			val = lapic__cr8(apic);     /* CR8 is the APIC's TPR[7:4] */
 		reg_write(vcpu, dst->reg, gs_64bit(&vcpu->g) ? val : (uint32_t)val);
 		advance(vcpu, in);
 		return 0;
@@ -126,6 +131,8 @@ int emu_mov_cr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 		if (val >> 4)
 			return gp0(xf);
 		v->cr8 = val;
+		if (devices__lapic(vcpu->vm))
+			lapic__set_cr8(devices__lapic(vcpu->vm), val);
 		break;
 	}
 	if (r == 0)
@@ -378,4 +385,21 @@ int emu_misc_priv(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 	}
 	advance(vcpu, in);
 	return 0;
+}
+
+/*
+ * ICEBP (F1, INT1): a #DB raised as a trap after the instruction, delivered like a
+ * hardware exception (a "privileged software exception", SDM vol. 3 6.4.2: no gate-DPL
+ * check, EXT set in any error code of a fault during delivery). The instruction has
+ * completed, so RF is clear in the pushed flags. On this backend it reaches shade as an
+ * emulation failure (or unicorn's #UD), never through the real IDT.
+ */
+int emu_icebp(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
+{
+	(void)xf;
+	vcpu->stats.emulated[EMU_OTHER]++;
+	advance(vcpu, in);
+	vcpu->g.rflags &= ~RFL_RF;
+	int r = excp__deliver(vcpu, X86_DB, EV_EXCEPTION, false, 0, 0);
+	return r < 0 ? r : 0;   /* a fault in delivery was delivered (or shut down) already */
 }

@@ -16,7 +16,16 @@ set(SHADE_GUEST_QEMU_ARGS_balloon-evil -device virtio-balloon-pci,disable-modern
 list(APPEND SHADE_TEST_GUESTS procs64 procs64-bench)
 # invalid-ops: encodings a CPU refuses, at CPL 0 and 3, must fault, not stop the VM.
 list(APPEND SHADE_TEST_GUESTS invalid-ops)
+# cpu-model: what CPUID advertises works (CR4 bits, RDTSCP, XSAVE or its absence,
+# ICEBP) and the advertised CPU's MSRs (MTRR, PAT, MCA, counters) behave as hardware's.
+list(APPEND SHADE_TEST_GUESTS cpu-model)
 set(SHADE_GUEST_CMDLINE_procs64-bench "bench iterations=5 pages=8")
+# firmware: the BIOS's tables as a kernel finds them; it ends with an ACPI soft-off
+# (\_S5), which both peers turn into exit status 0. pc-devices: fw_cfg, i8042, the
+# VGA's CRTC and text buffer (QEMU's default VGA, which -nodefaults removes).
+list(APPEND SHADE_TEST_GUESTS firmware pc-devices)
+set(SHADE_GUEST_EXPECT_STATUS_firmware 0)
+set(SHADE_GUEST_QEMU_ARGS_pc-devices -device VGA)
 # Segment caches and descriptor tables: a far jump to a new 64-bit CS of the same
 # selector number, GDT rewrites with paging on (cs-reload); IRET to ring 3 and back by
 # INT n, paging off and on, supervisor-only ring-0 stack (iret32).
@@ -64,6 +73,9 @@ foreach(guest ${SHADE_TEST_GUESTS})
     set(env "GUEST_TIMEOUT=${SHADE_GUEST_TIMEOUT}")
     if(DEFINED SHADE_GUEST_CMDLINE_${guest})
       list(APPEND env "GUEST_CMDLINE=${SHADE_GUEST_CMDLINE_${guest}}")
+    endif()
+    if(DEFINED SHADE_GUEST_EXPECT_STATUS_${guest})
+      list(APPEND env "GUEST_EXPECT_STATUS=${SHADE_GUEST_EXPECT_STATUS_${guest}}")
     endif()
     if(DEFINED SHADE_GUEST_INPUT_${guest})
       list(APPEND env "GUEST_INPUT=${SHADE_GUEST_INPUT_${guest}}")
