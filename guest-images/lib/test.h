@@ -37,6 +37,9 @@ void test__info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void test__skip(const char *what, const char *why);
 u32 test__failed(void);
 void test__done(void) __noreturn;
+/* The summary line alone, for a guest that ends some other way (ACPI soft-off):
+ * returns the number of failed checks. */
+u32 test__summary(void);
 void test__exit(u32 code) __noreturn;
 
 #endif

@@ -224,7 +224,7 @@ void i8042__init(struct i8042 *k, struct irq_line kbd_irq, struct irq_line aux_i
 	k->aux_irq = aux_irq;
 	k->reset = reset;
 	k->ctx = ctx;
-	k->mode = MODE_KBD_INT | MODE_SYS | MODE_AUX_OFF | MODE_XLATE;
+	k->mode = MODE_KBD_INT | MODE_AUX_OFF | MODE_XLATE;     /* 0x61, SeaBIOS's */
 	k->status = I8042_STS_SYS | I8042_STS_UNLOCKED;
 	k->outport = OUT_ONES | I8042_OUT_A20 | I8042_OUT_RESET;
 	k->port_a = 0x02;

@@ -20,6 +20,12 @@ list(APPEND SHADE_TEST_GUESTS invalid-ops)
 # ICEBP) and the advertised CPU's MSRs (MTRR, PAT, MCA, counters) behave as hardware's.
 list(APPEND SHADE_TEST_GUESTS cpu-model)
 set(SHADE_GUEST_CMDLINE_procs64-bench "bench iterations=5 pages=8")
+# firmware: the BIOS's tables as a kernel finds them; it ends with an ACPI soft-off
+# (\_S5), which both peers turn into exit status 0. pc-devices: fw_cfg, i8042, the
+# VGA's CRTC and text buffer (QEMU's default VGA, which -nodefaults removes).
+list(APPEND SHADE_TEST_GUESTS firmware pc-devices)
+set(SHADE_GUEST_EXPECT_STATUS_firmware 0)
+set(SHADE_GUEST_QEMU_ARGS_pc-devices -device VGA)
 # Segment caches and descriptor tables: a far jump to a new 64-bit CS of the same
 # selector number, GDT rewrites with paging on (cs-reload); IRET to ring 3 and back by
 # INT n, paging off and on, supervisor-only ring-0 stack (iret32).
