@@ -10,7 +10,9 @@
 #include <errno.h>
 
 #include "cpuid.h"
+#include "devices.h"
 #include "emu_internal.h"
+#include "lapic.h"
 #include "paging.h"
 
 #define MSR_TSC 0x10
@@ -60,6 +62,9 @@ static bool intel_only(struct vcpu *vcpu, uint32_t idx)
 static int msr_read(struct vcpu *vcpu, uint32_t idx, uint64_t *val, struct xfault *xf)
 {
 	struct vmsrs *m = &vcpu->v.msr;
+	struct lapic *apic = devices__lapic(vcpu->vm);
+	if (apic && lapic__owns_msr(idx))     /* APIC_BASE, TSC_DEADLINE, x2APIC */
+		return lapic__msr_read(apic, idx, val) ? gp0(xf) : 0;
 	if (intel_only(vcpu, idx))
 		return gp0(xf);
 	switch (idx) {
@@ -94,6 +99,9 @@ static int msr_read(struct vcpu *vcpu, uint32_t idx, uint64_t *val, struct xfaul
 static int msr_write(struct vcpu *vcpu, uint32_t idx, uint64_t val, struct xfault *xf)
 {
 	struct vmsrs *m = &vcpu->v.msr;
+	struct lapic *apic = devices__lapic(vcpu->vm);
+	if (apic && lapic__owns_msr(idx))
+		return lapic__msr_write(apic, idx, val) ? gp0(xf) : 0;
 	if (intel_only(vcpu, idx))
 		return gp0(xf);
 	switch (idx) {
@@ -247,6 +255,11 @@ int emu_cpuid(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 	cpuid__lookup(&vcpu->vm->cpuid, (uint32_t)g->gpr[R_AX], (uint32_t)g->gpr[R_CX], out);
 	if ((uint32_t)g->gpr[R_AX] == 1)
 		out[1] = (out[1] & 0x00ffffffu) | (vcpu->id << 24);
+	/* CPUID.1:EDX.APIC (and AMD's mirror) follows IA32_APIC_BASE.EN. */
+	struct lapic *apic = devices__lapic(vcpu->vm);
+	uint32_t leaf = (uint32_t)g->gpr[R_AX];
+	if (apic && !lapic__hw_enabled(apic) && (leaf == 1 || leaf == 0x80000001))
+		out[3] &= ~(uint32_t)BIT(9);
 	g->gpr[R_AX] = out[0];
 	g->gpr[R_BX] = out[1];
 	g->gpr[R_CX] = out[2];

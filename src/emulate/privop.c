@@ -8,10 +8,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "devices.h"
-#include "lapic.h"
 #include "cpuid.h"
+#include "devices.h"
 #include "emu_internal.h"
+#include "lapic.h"
 #include "monitor.h"
 #include "paging.h"
 

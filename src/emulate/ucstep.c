@@ -7,11 +7,13 @@
  * so writes land in guest memory), and an exception unicorn raises becomes the guest's.
  *
  * Pages are mapped by translating through the guest's own tables (with paging on), with
- * the access type unicorn reports; a guest page fault there becomes the guest's #PF.
+ * the access type unicorn reports; a guest page fault there becomes the guest's #PF. A
+ * page behind which a device claims guest-physical addresses (the local and I/O APIC)
+ * is mapped as unicorn MMIO whose callbacks are the VMM's MMIO bus, so an instruction
+ * that faulted on a device page runs here against the device (mmio.c).
  * Two engines per vCPU, one for 32-bit code and one for 64-bit code (a 64-bit guest
  * kernel's page-table writes come here). Limits (checked, never guessed): 32-bit code
- * with flat segments only (every segment base 0), 64-bit code with any FS/GS base; guest
- * RAM, or nothing (zeros, writes dropped), but no device's MMIO range (refused).
+ * with flat segments only (every segment base 0), 64-bit code with any FS/GS base.
  * Known gap: the guest's x87/SSE state stays in KVM; an FPU or SSE instruction stepped
  * here computes with unicorn's own registers (KVM_GET_FPU into the engine is not built).
  */
@@ -46,17 +48,34 @@ struct ucctx {
 	unsigned nwpages;
 	bool wlost;             /* more written pages than wpage holds */
 	uint8_t *nothing;       /* the page mapped where the guest has neither RAM nor device */
+	struct ucmmio {         /* a device page: where its offsets go on the MMIO bus */
+		struct ucctx *c;
+		uint64_t gpa;
+	} mmio[UC_MAX_PAGES];
+	int mmio_err;           /* a device's error during the step */
 	uint64_t seen_addr[UC_SEEN], seen_sum[UC_SEEN];   /* code_changed() */
 };
 
 #define NO_RAM (~0ULL)     /* mapped_gpa of a page with nothing behind it */
 
-static bool mmio_claimed(const struct bus *b, uint64_t page)
+static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size, void *user)
 {
-	for (unsigned i = 0; i < b->n; i++)
-		if (page < b->r[i].base + b->r[i].len && b->r[i].base < page + PAGE_SIZE)
-			return true;
-	return false;
+	struct ucmmio *m = user;
+	uint64_t v = 0;
+	(void)uc;
+	int r = bus__access(&m->c->vcpu->vm->mmio, m->gpa + off, &v, size, false);
+	if (r < 0)
+		m->c->mmio_err = r;
+	return v;
+}
+
+static void mmio_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t value, void *user)
+{
+	struct ucmmio *m = user;
+	(void)uc;
+	int r = bus__access(&m->c->vcpu->vm->mmio, m->gpa + off, &value, size, true);
+	if (r < 0)
+		m->c->mmio_err = r;
 }
 
 static bool map_page(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
@@ -85,10 +104,22 @@ static bool map_page(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 		return false;
 	}
 	if (!pmap__in_ram(&vm->pmap, gpa_to_gfn(gpa))) {
+		/* A device's page: its accesses go to the MMIO bus. */
+		if (bus__claims(&vm->mmio, gpa.v & PAGE_MASK, PAGE_SIZE)) {
+			struct ucmmio *m = &c->mmio[c->nmapped];
+			m->c = c;
+			m->gpa = gpa.v & PAGE_MASK;
+			if (uc_mmio_map(uc, page, PAGE_SIZE, mmio_read, m, mmio_write, m) != UC_ERR_OK) {
+				c->bad_access = true;
+				return false;
+			}
+			c->mapped[c->nmapped] = page;
+			c->mapped_gpa[c->nmapped++] = NO_RAM;
+			return true;
+		}
 		/* No RAM and no device there: reads give zeros and writes vanish, as in
-		 * gmem.c. A device's range is refused (no MMIO from unicorn). */
-		if (mmio_claimed(&vm->mmio, gpa.v & PAGE_MASK) ||
-		    uc_mem_map_ptr(uc, page, PAGE_SIZE, UC_PROT_ALL, c->nothing) != UC_ERR_OK) {
+		 * gmem.c. */
+		if (uc_mem_map_ptr(uc, page, PAGE_SIZE, UC_PROT_ALL, c->nothing) != UC_ERR_OK) {
 			c->bad_access = true;
 			return false;
 		}
@@ -313,6 +344,7 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 	c->vector = -1;
 	c->bad_access = false;
 	c->have_pf = false;
+	c->mmio_err = 0;
 
 	regs_in(c, g);
 	/* In a 32-bit engine unicorn ignores RFLAGS (reads give 0): EFLAGS there. */
@@ -356,6 +388,10 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 	}
 	if (e != UC_ERR_OK || c->bad_access) {
 		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	if (c->mmio_err) {
+		ret = c->mmio_err;
 		goto out;
 	}
 	regs_out(c, g);

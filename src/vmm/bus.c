@@ -44,6 +44,14 @@ int bus__unregister(struct bus *bus, uint64_t base, void *dev)
 	return -ENOENT;
 }
 
+bool bus__claims(const struct bus *bus, uint64_t addr, uint64_t len)
+{
+	for (unsigned i = 0; i < bus->n; i++)
+		if (addr < bus->r[i].base + bus->r[i].len && bus->r[i].base < addr + len)
+			return true;
+	return false;
+}
+
 int bus__access(struct bus *bus, uint64_t addr, void *data, unsigned len, bool is_write)
 {
 	for (unsigned i = 0; i < bus->n; i++) {

@@ -39,6 +39,8 @@ void bus__init(struct bus *bus, const char *name);
 int bus__register(struct bus *bus, uint64_t base, uint64_t len, bus_fn fn, void *dev,
 		  const char *name);
 int bus__unregister(struct bus *bus, uint64_t base, void *dev);
+/* Whether any device claims part of [addr, addr + len). */
+bool bus__claims(const struct bus *bus, uint64_t addr, uint64_t len);
 /* 0 if a device took it, 1 if unclaimed (read data set to all ones), <0 on device error. */
 int bus__access(struct bus *bus, uint64_t addr, void *data, unsigned len, bool is_write);
 

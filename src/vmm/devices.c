@@ -2,7 +2,8 @@
  * devices.c: assembling the PC platform of a VM from the models in src/hw/.
  *
  * Init order (devices__init):
- *   1. i8259 PIC pair: every other device's interrupt line ends here
+ *   1. i8259 PIC pair and the APICs (intc.c): every ISA line drives the i8259 and the
+ *      I/O APIC; the local APIC decides what the CPU takes
  *   2. i8254 PIT on IRQ 0, CMOS RTC on IRQ 8 (both on the VM's timer queue)
  *   3. 16550 UART COM1 on IRQ 4, its output to the console fd
  *   4. PCI configuration mechanism #1 with the host bridge
@@ -27,6 +28,7 @@
 #include "fw_cfg.h"
 #include "i8042.h"
 #include "devices.h"
+#include "intc.h"
 #include "pci.h"
 #include "pic.h"
 #include "pit.h"
@@ -41,6 +43,7 @@
 struct devices {
 	struct vm *vm;
 	struct pic pic;
+	struct intc intc;            /* the APICs, and every ISA line's way to the CPU */
 	struct pit pit;
 	struct rtc rtc;
 	struct uart com1;
@@ -127,7 +130,8 @@ static int odds_and_ends(struct vm *vm, struct devices *d)
 	acpi_pm__init(&d->pm, &vm->clock, guest_power_off, guest_reset, vm);
 	d->pci.rcr_fn = acpi_pm__rcr_io;
 	d->pci.rcr_dev = &d->pm;
-	i8042__init(&d->kbd, pic__line(&d->pic, I8042_KBD_IRQ), pic__line(&d->pic, I8042_AUX_IRQ),
+	i8042__init(&d->kbd, intc__isa_line(&d->intc, I8042_KBD_IRQ),
+		    intc__isa_line(&d->intc, I8042_AUX_IRQ),
 		    guest_reset, vm);
 	cga__init(&d->cga);
 	if ((ret = fw_cfg__init(&d->fw_cfg, &mem)))
@@ -165,18 +169,19 @@ int devices__init(struct vm *vm)
 		      vm->cfg.console_prefix, vm->cfg.term_lock);
 
 	pic__init(&d->pic, pic_notify, vm);
-	pit__init(&d->pit, &vm->clock, pic__line(&d->pic, PIT_IRQ));
+	intc__init(&d->intc, vm, &d->pic);
+	pit__init(&d->pit, &vm->clock, intc__isa_line(&d->intc, PIT_IRQ));
 	uint64_t below = MIN(vm->cfg.mem_bytes, 0xe0000000ULL);
-	rtc__init(&d->rtc, &vm->clock, pic__line(&d->pic, RTC_IRQ), below,
+	rtc__init(&d->rtc, &vm->clock, intc__isa_line(&d->intc, RTC_IRQ), below,
 		  vm->cfg.mem_bytes - below);
-	uart__init(&d->com1, UART_COM1_BASE, pic__line(&d->pic, UART_COM1_IRQ), console_tx, vm);
+	uart__init(&d->com1, UART_COM1_BASE, intc__isa_line(&d->intc, UART_COM1_IRQ), console_tx, vm);
 	pci__init(&d->pci);
 	debug_exit__init(&d->dbg, DEBUG_EXIT_BASE, DEBUG_EXIT_SIZE, guest_exit, vm);
 
 	/* The virtio balloon at 00:03.0 on IRQ 11 (level, as PCI INTx is); not for
 	 * --baseline, whose guest memory is KVM's own, nor for a VM configured without one. */
 	if (!vm->cfg.baseline && !vm->cfg.no_balloon) {
-		if ((ret = vballoon__init(&d->balloon, vm, pic__line(&d->pic, BALLOON_IRQ)))) {
+		if ((ret = vballoon__init(&d->balloon, vm, intc__isa_line(&d->intc, BALLOON_IRQ)))) {
 			devices__exit(vm);
 			return ret;
 		}
@@ -185,6 +190,7 @@ int devices__init(struct vm *vm)
 		vballoon__set_target(&d->balloon, (uint32_t)(vm->cfg.balloon_target / PAGE_SIZE));
 	}
 	if ((ret = pic__register(&d->pic, &vm->pio)) ||
+	    (ret = intc__register(&d->intc, vm)) ||
 	    (ret = pit__register(&d->pit, &vm->pio, &vm->timers)) ||
 	    (ret = rtc__register(&d->rtc, &vm->pio, &vm->timers)) ||
 	    (ret = uart__register(&d->com1, &vm->pio)) ||
@@ -371,12 +377,17 @@ void devices__report_stop(struct vm *vm, FILE *f)
 
 bool devices__irq_pending(struct vm *vm)
 {
-	return pic__has_interrupt(&vm->dev->pic);
+	return intc__pending(&vm->dev->intc);
 }
 
 int devices__irq_ack(struct vm *vm)
 {
-	return pic__ack(&vm->dev->pic);
+	return intc__ack(&vm->dev->intc);
+}
+
+struct lapic *devices__lapic(struct vm *vm)
+{
+	return vm->dev ? &vm->dev->intc.lapic : NULL;
 }
 
 void devices__print_stats(struct vm *vm, FILE *f)
@@ -401,6 +412,7 @@ void devices__print_stats(struct vm *vm, FILE *f)
 #undef P
 	fprintf(f, "%s.cga.crtc_writes %llu\n%s.port80.writes %llu\n", n,
 		(unsigned long long)d->cga.crtc_writes, n, (unsigned long long)d->port80_writes);
+	intc__print_stats(&d->intc, n, f);
 	if (d->has_balloon)
 		vballoon__print_stats(&d->balloon, n, f);
 	fprintf(f, "%s.pio.unclaimed_reads %llu\n%s.pio.unclaimed_writes %llu\n", n,

@@ -22,6 +22,8 @@ void devices__poll(struct vm *vm);
 bool devices__irq_pending(struct vm *vm);
 /* The interrupt-acknowledge cycle: the vector to deliver, or -1. */
 int devices__irq_ack(struct vm *vm);
+/* The vCPU's local APIC (for its MSRs, CR8 and CPUID.1:EDX.APIC), or NULL. */
+struct lapic *devices__lapic(struct vm *vm);
 void devices__print_stats(struct vm *vm, FILE *f);
 /* The balloon, from any thread: ask the guest to hold `pages`; the driver's count;
  * libvirt memory-stat lines. -ENODEV without a balloon device. */

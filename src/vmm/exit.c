@@ -16,6 +16,7 @@
 #include "emulate.h"
 #include "excp.h"
 #include "gmem.h"
+#include "mmio.h"
 #include "exit.h"
 #include "monitor_syms.h"
 #include "paging.h"
@@ -104,14 +105,21 @@ static void handle_page_fault(struct vcpu *vcpu, uint64_t cr2, uint32_t err)
 		vcpu->stats.hidden_faults++;
 		return;
 	}
-	vcpu->stats.mmio_faults++;
-	if (r == -EFAULT)
+	if (r == -EFAULT) {
+		/* A device's page (the APICs): run the instruction against the device. */
+		struct xfault xf;
+		r = emulate__mmio(vcpu, GPA(cr2 & 0xffffffffULL), &xf);
+		if (r == 1)
+			deliver_emulated_fault(vcpu, &xf);
+		if (r != -EFAULT)
+			return;
 		vm__stop(vm, 4, "guest accessed guest-physical %#llx outside its RAM (error %#x) at %04x:%08llx",
 			 (unsigned long long)cr2, err, vcpu->g.seg[S_CS].selector,
 			 (unsigned long long)vcpu->g.rip);
-	else
+	} else {
 		vm__stop(vm, 4, "cannot back guest-physical %#llx: %s", (unsigned long long)cr2,
 			 strerror(-r));
+	}
 }
 
 /* A write to a traced descriptor-table page that cannot be executed in software (with

@@ -15,6 +15,7 @@
 #include "emulate.h"
 #include "excp.h"
 #include "exit.h"
+#include "mmio.h"
 #include "paging.h"
 #include "seg.h"
 #include "vcpu.h"
@@ -235,8 +236,14 @@ void paging__page_fault(struct vcpu *vcpu, uint64_t cr2, uint32_t err)
 	}
 	gfn_t g = gpa_to_gfn(w.gpa);
 	if (!pmap__in_ram(&vm->pmap, g)) {
-		vm__stop(vm, 4, "guest mapped %#llx to guest-physical %#llx outside its RAM",
-			 (unsigned long long)cr2, (unsigned long long)w.gpa.v);
+		/* A device's page (the APICs), at whatever address the guest mapped it. */
+		struct xfault xf;
+		r = emulate__mmio(vcpu, w.gpa, &xf);
+		if (r == 1 && excp__deliver_fault(vcpu, &xf) < 0)
+			vm__stop(vm, 4, "cannot deliver a fault to the guest");
+		else if (r == -EFAULT)
+			vm__stop(vm, 4, "guest mapped %#llx to guest-physical %#llx outside its RAM",
+				 (unsigned long long)cr2, (unsigned long long)w.gpa.v);
 		return;
 	}
 	if ((access & PFERR_W) && mmu__tracked(&vm->mmu, g)) {
