@@ -264,8 +264,9 @@ static int iret64(struct vcpu *vcpu, unsigned osz, struct xfault *xf)
 	    (r = stack_read(vcpu, 2, osz, &fl, xf)) || (r = stack_read(vcpu, 3, osz, &rsp, xf)) ||
 	    (r = stack_read(vcpu, 4, osz, &ss, xf)))
 		return r;
-	if (fl & RFL_NT)
-		return gp0(xf);           /* no task return in IA-32e mode */
+	if (g->rflags & RFL_NT)
+		return gp0(xf);           /* no task return in IA-32e mode (the current NT;
+					   * the frame's NT is loaded like any flag) */
 	unsigned rpl = sel & 3;
 	if (rpl < g->cpl)
 		return xfault_set(xf, X86_GP, true, (uint32_t)sel & ~3u);

@@ -19,6 +19,8 @@ list(APPEND SHADE_TEST_GUESTS invalid-ops)
 # cpu-model: what CPUID advertises works (CR4 bits, RDTSCP, XSAVE or its absence,
 # ICEBP) and the advertised CPU's MSRs (MTRR, PAT, MCA, counters) behave as hardware's.
 list(APPEND SHADE_TEST_GUESTS cpu-model)
+# iretq64: IRETQ from 64-bit ring 0 to ring 0 in every form a kernel uses, and its faults.
+list(APPEND SHADE_TEST_GUESTS iretq64)
 set(SHADE_GUEST_CMDLINE_procs64-bench "bench iterations=5 pages=8")
 # firmware: the BIOS's tables as a kernel finds them; it ends with an ACPI soft-off
 # (\_S5), which both peers turn into exit status 0. pc-devices: fw_cfg, i8042, the
