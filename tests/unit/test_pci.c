@@ -229,6 +229,38 @@ START_TEST(test_add_device)
 }
 END_TEST
 
+/* 0xcf9 sits inside CONFIG_ADDRESS's dword: its byte accesses go to the reset-control
+ * model when one is hooked in, dword accesses at 0xcf8 still reach the bridge. */
+static unsigned rcr_calls;
+static uint8_t rcr_last;
+static int fake_rcr(void *dev, uint64_t addr, void *data, unsigned len, bool is_write)
+{
+	rcr_calls++;
+	if (is_write)
+		rcr_last = *(uint8_t *)data;
+	else
+		*(uint8_t *)data = 0x42;
+	return 0;
+}
+
+START_TEST(test_reset_control_hook)
+{
+	struct env e;
+	setup(&e);
+	ck_assert_uint_eq(inb(&e.pio, 0xcf9), 0xff);    /* nothing hooked: empty */
+	e.pci.rcr_fn = fake_rcr;
+	outb(&e.pio, 0xcf9, 0x06);
+	ck_assert_uint_eq(rcr_calls, 1);
+	ck_assert_uint_eq(rcr_last, 0x06);
+	ck_assert_uint_eq(inb(&e.pio, 0xcf9), 0x42);
+	outl(&e.pio, 0xcf8, 0x80000000);
+	ck_assert_uint_eq(inl(&e.pio, 0xcf8), 0x80000000);
+	ck_assert_uint_eq(inw(&e.pio, 0xcfc), 0x8086);
+	ck_assert_uint_eq(inb(&e.pio, 0xcfa), 0xff);    /* other bytes: still empty */
+	ck_assert_uint_eq(rcr_calls, 2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pci");
@@ -240,6 +272,7 @@ int main(void)
 	tcase_add_test(tc, test_bar_sizing);
 	tcase_add_test(tc, test_remap_callback);
 	tcase_add_test(tc, test_add_device);
+	tcase_add_test(tc, test_reset_control_hook);
 	suite_add_tcase(s, tc);
 
 	return check_run(s);
