@@ -169,7 +169,8 @@ int opcheck__fault(const struct opscan *s, bool mode64, struct xfault *xf)
 /*
  * Instructions a shade guest never has: their enabling bit (CR4.VMXE, EFER.SVME,
  * CR4.SMXE, CR4.OSXSAVE, CR4.FSGSBASE, CR4.PKE) is refused, or the feature is absent
- * from every shade CPUID table (SGX, SMAP, RTM, INVPCID, CLWB, RDSEED, MONITOR).
+ * from every shade CPUID table (SGX, SMAP, RTM, INVPCID, RDSEED, RDPID (which capstone
+ * decodes as RDSEED), MONITOR): the OFF entries of cpuid.c's model.
  */
 static const x86_insn never[] = {
 	X86_INS_GETSEC, X86_INS_XSAVE, X86_INS_XSAVE64, X86_INS_XRSTOR, X86_INS_XRSTOR64,
@@ -178,7 +179,7 @@ static const x86_insn never[] = {
 	X86_INS_XGETBV, X86_INS_XSETBV, X86_INS_RDFSBASE, X86_INS_RDGSBASE, X86_INS_WRFSBASE,
 	X86_INS_WRGSBASE, X86_INS_ENCLS, X86_INS_ENCLU, X86_INS_CLAC, X86_INS_STAC,
 	X86_INS_XBEGIN, X86_INS_XEND, X86_INS_XABORT, X86_INS_XTEST, X86_INS_INVPCID,
-	X86_INS_CLWB, X86_INS_RDSEED, X86_INS_MONITOR, X86_INS_MWAIT, X86_INS_INVLPGA,
+	X86_INS_RDSEED, X86_INS_MONITOR, X86_INS_MWAIT, X86_INS_INVLPGA,
 	X86_INS_SKINIT, X86_INS_VMFUNC, X86_INS_RSM,     /* RSM: never in SMM */
 };
 
@@ -206,7 +207,7 @@ static const struct feature insn_features[] = {
 	{ X86_INS_RDRAND, 1, 2, 30 }, { X86_INS_MOVBE, 1, 2, 22 },
 	{ X86_INS_POPCNT, 1, 2, 23 }, { X86_INS_CMPXCHG16B, 1, 2, 13 },
 	{ X86_INS_CMPXCHG8B, 1, 3, 8 }, { X86_INS_CLFLUSH, 1, 3, 19 },
-	{ X86_INS_CLFLUSHOPT, 7, 1, 23 }, { X86_INS_FXSAVE, 1, 3, 24 },
+	{ X86_INS_CLFLUSHOPT, 7, 1, 23 }, { X86_INS_CLWB, 7, 1, 24 }, { X86_INS_FXSAVE, 1, 3, 24 },
 	{ X86_INS_FXRSTOR, 1, 3, 24 }, { X86_INS_FXSAVE64, 1, 3, 24 },
 	{ X86_INS_FXRSTOR64, 1, 3, 24 },
 };
