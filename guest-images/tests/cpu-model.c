@@ -2,9 +2,9 @@
  * cpu-model.c: guest "cpu-model": the CPU a guest is told it has is the CPU it gets.
  * It reads CPUID, checks that the leaves agree with each other, and then that every
  * feature advertised works and every one hidden is absent: CR4 bits (TSD, MCE, UMIP,
- * OSXSAVE), RDTSCP and IA32_TSC_AUX, RDPID, XGETBV/XSETBV, ICEBP; and the MSRs the
- * advertised CPU architecturally has, written and read back: MTRRs, PAT, the
- * machine-check registers, the performance counters of the vendor it sees.
+ * OSXSAVE), RDTSCP and IA32_TSC_AUX, RDPID, RDPRU, INVPCID, XGETBV/XSETBV, ICEBP; and
+ * the MSRs the advertised CPU architecturally has, written and read back: MTRRs, PAT,
+ * the machine-check registers, the performance counters of the vendor it sees.
  *
  * Written for bare metal: what it checks follows what CPUID says, so the same image
  * passes on QEMU TCG's AMD-like CPU and on shade's host-derived model. QEMU TCG's MSR
@@ -212,6 +212,27 @@ static void check_tsc_aux(void)
 	try_wrmsr(MSR_TSC_AUX, 0);
 }
 
+/* Instructions of features the model may hide: #UD when hidden. */
+static void check_hidden_insns(void)
+{
+	static const u8 desc[16] __aligned(16);
+	u32 r[4] = { 0 };
+
+	if (cpu__info.max_ext_leaf >= 0x80000008)
+		cpuid(0x80000008, 0, r);
+	if (!has(r[1], 4)) {
+		trap__arm();
+		asm volatile(TRAP_TRY(".byte 0x0f, 0x01, 0xfd") : : "c"(0) : "eax", "edx", "memory");
+		trap__expect(VEC_UD, TRAP_NOERR, "no RDPRU: #UD");
+	}
+	if (!has(cpu__info.f7_ebx, 10)) {
+		trap__arm();
+		asm volatile(TRAP_TRY(".byte 0x66, 0x0f, 0x38, 0x82, 0x01") /* invpcid (%ecx), %eax */
+			     : : "a"(0), "c"(desc) : "memory");
+		trap__expect(VEC_UD, TRAP_NOERR, "no INVPCID: #UD");
+	}
+}
+
 /* ICEBP (F1): a #DB delivered as a trap, whatever the gate's DPL. */
 static void check_icebp(void)
 {
@@ -324,6 +345,7 @@ void test_main(void)
 	check_cr4();
 	check_xsave();
 	check_tsc_aux();
+	check_hidden_insns();
 	check_icebp();
 	check_roundtrip(0x277, 0x0007040600070106ULL, "IA32_PAT");
 	check_gp(0x277, 0x0007040600070402ULL, "IA32_PAT with type 2");
