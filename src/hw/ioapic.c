@@ -126,6 +126,8 @@ static int ioapic_mmio(void *dev, uint64_t addr, void *data, unsigned len, bool 
 		io->regsel = (uint8_t)v;
 	else if (off == 0x10 && len >= 4)
 		write_reg(io, v);
+	else if (off == 0x40)
+		ioapic__eoi(io, v & 0xff);    /* the EOI register (version 0x20) */
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /*
- * ioapic.h: the I/O APIC of a PC (82093AA register model, 24 pins, version 0x11) at
- * 0xfec00000: IOREGSEL/IOWIN, ID, version, arbitration ID and the redirection table.
+ * ioapic.h: the I/O APIC of a PC at 0xfec00000, as QEMU's (version 0x20, 24 pins; the
+ * 82093AA register model plus the EOI register at 0x40 that version adds): IOREGSEL,
+ * IOWIN, ID, version, arbitration ID, the redirection table, and EOI.
  *
  * Inputs are GSIs: ioapic__set_irq() takes the pin's level as asserted or not (polarity
  * is a property of the wire, not of the model, as in QEMU and KVM). Edge pins deliver
@@ -17,7 +18,7 @@
 
 #define IOAPIC_BASE     0xfec00000ULL
 #define IOAPIC_PINS     24
-#define IOAPIC_VERSION  0x00170011u
+#define IOAPIC_VERSION  0x00170020u
 
 struct ioapic_ops {
 	/* An interrupt message: 8-bit destination, physical or logical, delivery mode,

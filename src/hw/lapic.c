@@ -505,6 +505,12 @@ void lapic__init(struct lapic *a, const struct vclock *clock, const struct lapic
 	a->mapped = ~0ULL;
 	lapic_timer_init(a);
 	lapic_reset(a, false);
+	/* What SeaBIOS leaves the BSP's APIC in before it boots a QEMU -kernel guest:
+	 * software-enabled, LINT0 ExtINT and LINT1 NMI, both level (a guest that never
+	 * writes SVR still has a working APIC and the i8259 through LINT0). */
+	a->svr = 0x1ff;
+	a->lvt[LVT_LINT0] = 0x8700;
+	a->lvt[LVT_LINT1] = 0x8400;
 }
 
 int lapic__register(struct lapic *a, struct bus *mmio, struct timer_queue *tq)

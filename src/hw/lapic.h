@@ -80,6 +80,8 @@ struct lapic {
 	struct lapic_stats stats;
 };
 
+/* The state after the firmware: enabled at 0xfee00000 (BSP), software-enabled, LINT0
+ * ExtINT (the virtual wire to the i8259), LINT1 NMI, as SeaBIOS leaves it under QEMU. */
 void lapic__init(struct lapic *a, const struct vclock *clock, const struct lapic_ops *ops,
 		 unsigned phys_bits, bool x2apic_ok);
 /* Claims the xAPIC page at the base address on mmio and puts the timer on tq. */

@@ -32,6 +32,9 @@ set(SHADE_GUEST_QEMU_ARGS_pc-devices -device VGA)
 # selector number, GDT rewrites with paging on (cs-reload); IRET to ring 3 and back by
 # INT n, paging off and on, supervisor-only ring-0 stack (iret32).
 list(APPEND SHADE_TEST_GUESTS cs-reload iret32)
+# The local APIC and the I/O APIC (xAPIC paging off and on, timer modes, x2APIC; PIT,
+# RTC and COM1 routed through the I/O APIC with the i8259 masked).
+list(APPEND SHADE_TEST_GUESTS apic ioapic)
 
 # Bytes fed to COM1 (the uart guest checks them; keep in sync with UART_INPUT there).
 set(SHADE_GUEST_INPUT_uart "shade-uart-input\n")

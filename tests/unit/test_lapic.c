@@ -70,27 +70,28 @@ START_TEST(test_reset_and_virtual_wire)
 	ck_assert_int_eq(lapic__msr_read(&e.a, MSR_IA32_APIC_BASE, &base), 0);
 	ck_assert_uint_eq(base, 0xfee00900ULL);
 	ck_assert_uint_eq(rd(0x30), 0x50014);
-	ck_assert_uint_eq(rd(0xf0), 0xff);
-	ck_assert_uint_eq(rd(0x350), 0x700);
+	/* As SeaBIOS leaves it: software-enabled, LINT0 ExtINT, LINT1 NMI, the rest masked. */
+	ck_assert_uint_eq(rd(0xf0), 0x1ff);
+	ck_assert_uint_eq(rd(0x350), 0x8700);
+	ck_assert_uint_eq(rd(0x360), 0x8400);
 	ck_assert_uint_eq(rd(0x320), 0x10000);
-	ck_assert_uint_eq(rd(0x360), 0x10000);
-	/* Software-disabled, LINT0 ExtINT: the i8259 reaches the CPU (a PIC-only guest). */
+	ck_assert_uint_eq(rd(0x370), 0x10000);
+	/* LINT0 ExtINT: the i8259 reaches the CPU (a PIC-only guest). */
 	ck_assert(!lapic__has_interrupt(&e.a));
 	e.pic_int = true;
 	ck_assert(lapic__has_interrupt(&e.a));
 	ck_assert_int_eq(lapic__ack(&e.a), 0x20);
 	ck_assert_int_eq(e.pic_acks, 1);
-	/* Masking LINT0 cuts it off; while software-disabled it cannot be unmasked. */
+	/* Masking LINT0 cuts it off. */
 	wr(0x350, 0x10700);
 	ck_assert(!lapic__has_interrupt(&e.a));
 	wr(0x350, 0x700);
+	ck_assert(lapic__has_interrupt(&e.a));
+	/* Software-disabling masks every LVT, and they cannot be unmasked then. */
+	wr(0xf0, 0x0ff);
 	ck_assert_uint_eq(rd(0x350), 0x10700);
 	ck_assert(!lapic__has_interrupt(&e.a));
-	wr(0xf0, 0x1ff);
 	wr(0x350, 0x700);
-	ck_assert(lapic__has_interrupt(&e.a));
-	/* Software-disabling masks every LVT. */
-	wr(0xf0, 0x0ff);
 	ck_assert_uint_eq(rd(0x350), 0x10700);
 	ck_assert(!lapic__has_interrupt(&e.a));
 	/* Hardware-disabled: the i8259 goes straight to the CPU, the page reads all ones. */
