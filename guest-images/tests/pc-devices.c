@@ -14,7 +14,11 @@
  *     shape (0x0a/0x0b) read back as written, input status 1 toggling its retrace bit;
  *     the text buffer at 0xb8000 written and read back (the VMM shows it at the end).
  * QEMU needs a VGA for the last group (tests/guest/guests.cmake gives it -device VGA).
+ * With "hold" on the command line it keeps running for up to 300 s (a hang guard) with
+ * its screen written, for tests/host/screendump.sh to read through the control socket.
  */
+#include "clock.h"
+#include "cmdline.h"
 #include "printf.h"
 #include "string.h"
 #include "test.h"
@@ -249,5 +253,11 @@ void test_main(void)
 	check_fw_cfg();
 	check_i8042();
 	check_vga();
+	if (cmdline__value("hold")) {
+		printf("# holding the screen\n");
+		u64 until = clock__deadline_ms(300000);
+		while (!clock__expired(until))
+			asm volatile("pause");
+	}
 	test__done();
 }

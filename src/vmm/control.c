@@ -16,6 +16,7 @@
  *   set-alloc      {"vm", "shares", "min"}
  *                                     a VM's shares and/or guaranteed min (bytes); both
  *                                     take effect from the policy's next period
+ *   screendump     {"vm"}             {"text": the VM's text screen (0xb8000) as lines}
  * control__handle is the whole protocol, callable without a socket (fuzzing, tests).
  * The server thread never touches a device: it posts a balloon target that the VM's
  * vCPU thread applies (vballoon__poll), and kicks the vCPU. Statistics it reads are
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cga.h"
 #include "control.h"
 #include "devices.h"
 #include "vm.h"
@@ -230,8 +232,24 @@ static struct json_object *query_memstats(struct vm *vm)
 	return ret(o);
 }
 
+/* The screen is rendered on the VM's vCPU thread (devices__screendump waits for it). */
+static struct json_object *screendump(struct vm *vm)
+{
+	char *text = malloc(CGA_TEXT_MAX);
+	int r = text ? devices__screendump(vm, text, CGA_TEXT_MAX) : -ENOMEM;
+	struct json_object *o = NULL;
+	if (!r) {
+		o = json_object_new_object();
+		json_object_object_add(o, "text", json_object_new_string(text));
+	}
+	free(text);
+	return o ? ret(o) : error(r == -ETIMEDOUT ? "the VM did not render its screen in time"
+						 : "this VM has no text screen");
+}
+
 /* The commands. Those of one VM name it in "arguments": {"vm": NAME}. */
-enum cmd_id { Q_VMS, Q_MEMSCHED, SET_TAU, BALLOON, SET_ALLOC, Q_BALLOON, Q_MEMSTATS };
+enum cmd_id { Q_VMS, Q_MEMSCHED, SET_TAU, BALLOON, SET_ALLOC, Q_BALLOON, Q_MEMSTATS,
+	      SCREENDUMP };
 static const struct { const char *name; enum cmd_id id; bool of_vm; } commands[] = {
 	{ "query-vms", Q_VMS, false },
 	{ "query-memsched", Q_MEMSCHED, false },
@@ -240,6 +258,7 @@ static const struct { const char *name; enum cmd_id id; bool of_vm; } commands[]
 	{ "set-alloc", SET_ALLOC, true },
 	{ "query-balloon", Q_BALLOON, true },
 	{ "query-memstats", Q_MEMSTATS, true },
+	{ "screendump", SCREENDUMP, true },
 };
 
 /* Checked in this order: the request's shape, the command's name, the VM it names,
@@ -274,6 +293,7 @@ static struct json_object *execute(struct control *c, struct json_object *req)
 	case SET_ALLOC: return set_alloc(vm, args);
 	case Q_BALLOON: return query_balloon(vm);
 	case Q_MEMSTATS: return query_memstats(vm);
+	case SCREENDUMP: return screendump(vm);
 	}
 	return error("unknown command");
 }

@@ -3,7 +3,8 @@
  * `shade host --ctl SOCKET` (control.c). COMMAND is balloon SIZE (what the guest
  * keeps, as `virsh setmem`), shares N, min SIZE (the VM's allocation, from the
  * policy's next period), query-balloon, query-memstats (printed like `virsh
- * dommemstat`: "tag value" lines, KiB), or, for the host (VM is then ignored),
+ * dommemstat`: "tag value" lines, KiB), screendump (the VM's text screen, as text),
+ * or, for the host (VM is then ignored),
  * query-vms, query-memsched or tau PCT (the idle tax rate, as `shade host --tau`).
  */
 #include <errno.h>
@@ -22,7 +23,7 @@
 
 static const char usage_ctl[] =
 	"usage: shade ctl SOCKET VM balloon SIZE | shares N | min SIZE | query-balloon |\n"
-	"                           query-memstats\n"
+	"                           query-memstats | screendump\n"
 	"       shade ctl SOCKET - query-vms | query-memsched | tau PCT\n";
 
 static int send_all(int fd, const char *p, size_t n)
@@ -102,6 +103,11 @@ static int print_answer(const char *path, const char *cmd, const char *reply)
 			json_object_object_foreach(v, key, val)
 				printf("%s %lld\n", key, (long long)json_object_get_int64(val));
 		}
+	} else if (!strcmp(cmd, "screendump")) {
+		if (!json_object_object_get_ex(v, "text", &d) || !json_object_is_type(d, json_type_string))
+			status = cli__die(4, "%s: screendump's \"return\" has no \"text\"", path);
+		else
+			fputs(json_object_get_string(d), stdout);
 	} else {
 		printf("%s\n", json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
 	}
