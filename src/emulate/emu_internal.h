@@ -58,6 +58,9 @@ int emu_msr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 /* The model's MSRs (msr_model.c): 0, 1 for #GP, -1 when idx is none of them. */
 int msr_model__read(struct vcpu *vcpu, uint32_t idx, uint64_t *val);
 int msr_model__write(struct vcpu *vcpu, uint32_t idx, uint64_t val);
+/* RDPMC of counter ecx: 0, or 1 for #GP. */
+int msr_model__rdpmc(struct vcpu *vcpu, uint32_t ecx, uint64_t *val);
+int emu_rdpmc(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_tsc(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_cpuid(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_seg_load(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);

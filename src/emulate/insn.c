@@ -261,6 +261,8 @@ static int dispatch(struct vcpu *vcpu, struct insn *in, struct xfault *xf)
 		return emu_msr(vcpu, in, xf);
 	case X86_INS_RDTSC: case X86_INS_RDTSCP:
 		return emu_tsc(vcpu, in, xf);
+	case X86_INS_RDPMC:
+		return emu_rdpmc(vcpu, in, xf);
 	case X86_INS_CPUID:
 		return emu_cpuid(vcpu, in, xf);
 	case X86_INS_LJMP: case X86_INS_LCALL: case X86_INS_RETF: case X86_INS_RETFQ:
@@ -377,14 +379,12 @@ static int emu_undecoded(struct vcpu *vcpu, const uint8_t *code, unsigned n,
 
 /*
  * What the CPU does with an instruction neither shade's handlers nor the backend ran:
- * a privileged one is #GP(0) outside ring 0 (RDPMC everywhere: the guest has no
- * performance counters); at ring 0 it is one shade does not emulate (-ENOSYS, the VM
- * stops). Anything else runs in unicorn after the checks unicorn does not make.
+ * a privileged one is #GP(0) outside ring 0; at ring 0 it is one shade does not emulate
+ * (-ENOSYS, the VM stops). Anything else runs in unicorn after the checks unicorn does
+ * not make.
  */
 static int run_unemulated(struct vcpu *vcpu, struct insn *in, struct xfault *xf)
 {
-	if (in->ci->id == X86_INS_RDPMC)
-		return gp0(xf);
 	if (in_group(in->ci, X86_GRP_PRIVILEGE)) {
 		/* Unicorn runs at CPL 0 with its own system state: never there. */
 		return vcpu->g.cpl != 0 ? gp0(xf) : -ENOSYS;

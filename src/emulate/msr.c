@@ -224,6 +224,27 @@ int emu_msr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 	return 0;
 }
 
+/*
+ * RDPMC: the model's counters (msr_model.c), which keep what was written. Ring 0, or
+ * any ring with CR4.PCE; an index beyond the vendor's counters is #GP(0). At CPL 3 with
+ * CR4.PCE set the real CPU runs it without an exit (the real PCE follows the guest's).
+ */
+int emu_rdpmc(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
+{
+	struct gstate *g = &vcpu->g;
+	uint64_t val;
+
+	if (g->cpl != 0 && !(vcpu->v.cr4 & CR4_PCE))
+		return gp0(xf);
+	if (msr_model__rdpmc(vcpu, (uint32_t)g->gpr[R_CX], &val))
+		return gp0(xf);
+	vcpu->stats.emulated[EMU_OTHER]++;
+	g->gpr[R_AX] = (uint32_t)val;
+	g->gpr[R_DX] = val >> 32;
+	advance(vcpu, in);
+	return 0;
+}
+
 int emu_tsc(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 {
 	struct gstate *g = &vcpu->g;

@@ -252,3 +252,13 @@ int msr_model__write(struct vcpu *vcpu, uint32_t idx, uint64_t val)
 	default: return -1;
 	}
 }
+
+int msr_model__rdpmc(struct vcpu *vcpu, uint32_t ecx, uint64_t *val)
+{
+	/* RDPMC's index is the counter number: the vendor's general-purpose counters. */
+	unsigned n = cpuid__is_amd(&vcpu->vm->cpuid) ? 4 : 2;
+	if (ecx >= n)
+		return 1;
+	*val = vcpu->v.msr.perf_ctr[ecx];
+	return 0;
+}

@@ -3,7 +3,8 @@
  * without /dev/kvm: the table built from fabricated KVM_GET_SUPPORTED_CPUID answers
  * (everything, nothing), each feature register against the model's policies, the
  * leaves that must agree with each other, the CR4 bits the model allows, and the
- * semantics of every MSR the model advertises (read, write, reserved bits, vendor).
+ * semantics of every MSR the model advertises (read, write, reserved bits, vendor) and
+ * RDPMC of its counters.
  */
 #include <check.h>
 
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "cpuid.h"
+#include "emu_internal.h"
 #include "emulate.h"
 #include "vcpu.h"
 
@@ -274,6 +276,14 @@ START_TEST(amd_counters_keep_what_is_written)
 		WR_OK(0xc0010004 + i, ~0ULL);
 		ck_assert_uint_eq(rd(0xc0010004 + i), (1ULL << 48) - 1);
 	}
+	for (uint32_t i = 0; i < 4; i++) {          /* RDPMC reads the same counters */
+		uint64_t v = 0;
+		WR_OK(0xc0010004 + i, 0x100 + i);
+		ck_assert_int_eq(msr_model__rdpmc(&vcpu, i, &v), 0);
+		ck_assert_uint_eq(v, 0x100 + i);
+	}
+	uint64_t pmc;
+	ck_assert_int_eq(msr_model__rdpmc(&vcpu, 4, &pmc), 1);
 	RD_GP(0xc0010008);
 	RD_GP(0xc0010200);                         /* no PerfCtrExtCore */
 	RD_GP(0x186);                              /* Intel's are not there */

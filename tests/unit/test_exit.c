@@ -598,10 +598,13 @@ END_TEST
 
 START_TEST(unemulated_privileged_instruction_is_gp_outside_ring0)
 {
-	static const uint8_t insn[] = { 0x0f, 0x33 };  /* rdpmc: no counters for the guest */
+	/* rdpmc of a counter the model does not have: #GP(0) at any CPL (and at CPL 3
+	 * with CR4.PCE clear whatever the counter) */
+	static const uint8_t insn[] = { 0x0f, 0x33 };
 	poke(CODE, insn, sizeof(insn));
 	for (unsigned cpl = 0; cpl <= 3; cpl += 3) {
 		emulation_failure(CODE, cpl, RFL_FIXED, cpl ? USTACK : KSTACK);
+		run->s.regs.regs.rcx = 4;
 		exit__handle(&vcpu);
 		assert_fault_delivered(GP_HANDLER, CODE, true, 0);
 	}
