@@ -340,8 +340,13 @@ int devices__screendump(struct vm *vm, char *out, size_t cap)
 		return -ENODEV;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 2;
+	/* No vCPU thread yet (or none at all): nothing runs the guest, read it here. */
+	bool idle = vm->nvcpus == 0 || !vm->vcpu[0]->thread;
 	pthread_mutex_lock(&d->lock);
-	if (!d->screen_final) {
+	if (idle && !d->screen_final) {
+		render_screen(vm, d);
+		d->screen_ready = true;
+	} else if (!d->screen_final) {
 		d->screen_wanted = true;
 		d->screen_ready = false;
 		vm__kick(vm);
