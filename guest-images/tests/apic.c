@@ -7,11 +7,13 @@
  *   one interrupt), periodic (counted against PIT IRQ0 ticks through the i8259, so in
  *   the VM's own time) and TSC-deadline (a deadline ahead, a deadline already passed,
  *   the MSR cleared); x2APIC through MSRs 0x800-0x8ff (version, ID, SELF_IPI, the
- *   64-bit ICR, EOI, #GP on a write-only register) and back to xAPIC.
+ *   64-bit ICR, EOI, #GP on a write-only register) and back to xAPIC; last, the page
+ *   mapped at a 64-bit address and read by 64-bit code under 4-level paging.
  * x2APIC and the TSC-deadline timer are checked where CPUID advertises them (QEMU TCG
  * 7.2 has neither; shade has both) and skipped elsewhere.
  */
 #include "clock.h"
+#include "lmode.h"
 #include "paging.h"
 #include "pic.h"
 #include "pit.h"
@@ -274,6 +276,38 @@ static void check_x2apic(void)
 	test__eq(0x50014, rd(R_VER) & 0xff00ff, "xAPIC again: MMIO decoded");
 }
 
+/* 64-bit code (lmode__call64): a dword read of the version register and a dword write
+ * of TPR, through the page mapped at 0x7f0000000000. */
+u32 apic_ver64(u32 unused);
+u32 apic_tpr64(u32 tpr);
+asm(".text\n.code64\n"
+    "apic_ver64: movabsq $0x7f0000000030, %rax\n movl (%rax), %eax\n ret\n"
+    "apic_tpr64: movabsq $0x7f0000000080, %rax\n movl %edi, (%rax)\n movl (%rax), %eax\n ret\n"
+    ".code32\n");
+
+/* Last (it leaves IA-32e mode on): the page at a 64-bit address, used by 64-bit code. */
+static void check_long_mode(void)
+{
+	static u8 pool_mem[64 * 4096] __attribute__((aligned(4096)));
+	struct pt_pool pool;
+	struct paging as;
+
+	pt_pool__init(&pool, pool_mem, sizeof(pool_mem));
+	paging__init(&as, PAGING_4L, &pool);
+	paging__identity(&as, 16u << 20, PTE_P | PTE_RW);
+	paging__map(&as, APIC_PHYS, APIC_PHYS, 1, PTE_P | PTE_RW | PTE_PCD);
+	paging__map(&as, 0x7f0000000000ull, APIC_PHYS, 1, PTE_P | PTE_RW | PTE_PCD);
+	if (paging__enable(&as, 0) < 0) {
+		test__skip("APIC from 64-bit code", "no IA-32e mode");
+		return;
+	}
+	test__eq(0x50014, lmode__call64(apic_ver64, 0) & 0xff00ff,
+		 "64-bit code: version read at 0x7f0000000030");
+	test__eq(0x30, lmode__call64(apic_tpr64, 0x30), "64-bit code: TPR written and read back");
+	test__eq(0x30, rd(R_TPR), "compatibility mode under 4-level paging: the same TPR");
+	wr(R_TPR, 0);
+}
+
 void test_main(void)
 {
 	u32 r[4];
@@ -298,4 +332,5 @@ void test_main(void)
 	check_timer();
 	check_tsc_deadline();
 	check_x2apic();
+	check_long_mode();
 }

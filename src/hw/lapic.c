@@ -379,9 +379,10 @@ static int lapic_mmio(void *dev, uint64_t addr, void *data, unsigned len, bool i
 	struct lapic *a = dev;
 	uint64_t off = addr - a->mapped;
 
-	if (len == 8) {   /* two dword accesses, as a 64-bit bus cycle splits */
-		int r = lapic_mmio(dev, addr, data, 4, is_write);
-		return r ? r : lapic_mmio(dev, addr + 4, (uint8_t *)data + 4, 4, is_write);
+	if (len > 4) {    /* wider than a register: reads 0, writes nothing (as QEMU) */
+		if (!is_write)
+			memset(data, 0, len);
+		return 0;
 	}
 	/* Not decoded while disabled or in x2APIC mode: reads all ones, writes vanish. */
 	if (!lapic__hw_enabled(a) || x2apic_mode(a)) {
