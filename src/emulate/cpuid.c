@@ -123,7 +123,9 @@ const struct cpuid_feature cpuid_model[] = {
 	F(0x80000001, 0, EDX, 29, ON, "lm", "IA-32e mode emulated"),
 	F(0x80000001, 0, EDX, 30, OFF, "3dnowext", "withdrawn"),
 	F(0x80000001, 0, EDX, 31, OFF, "3dnow", "withdrawn"),
-	/* Leaf 0x80000007 EDX, 0x80000008 EBX */
+	/* Leaf 0x80000007 EBX (RAS: no SMCA, whose MCA MSRs are not modelled), EDX;
+	 * 0x80000008 EBX */
+	F(0x80000007, 0, EBX, 3, OFF, "smca", "scalable MCA banks are not modelled (msr_model.c)"),
 	F(0x80000007, 0, EDX, 8, HOST, "invariant_tsc", "the guest TSC is the host's"),
 	F(0x80000008, 0, EBX, 0, OFF, "clzero", "not emulated where the backend cannot run it"),
 	F(0x80000008, 0, EBX, 2, HOST, "xsaveerptr", "FXSAVE error pointers: the real vCPU's"),
@@ -138,8 +140,8 @@ const unsigned cpuid_model_n = ARRAY_SIZE(cpuid_model);
 /* The registers the model governs bit by bit: leaf, subleaf, register. */
 static const struct { uint32_t leaf; uint8_t sub, reg; } feature_regs[] = {
 	{ 1, 0, ECX }, { 1, 0, EDX }, { 6, 0, EAX }, { 7, 0, EBX }, { 7, 0, ECX }, { 7, 0, EDX },
-	{ 0x80000001, 0, ECX }, { 0x80000001, 0, EDX }, { 0x80000007, 0, EDX },
-	{ 0x80000008, 0, EBX },
+	{ 0x80000001, 0, ECX }, { 0x80000001, 0, EDX }, { 0x80000007, 0, EBX },
+	{ 0x80000007, 0, EDX }, { 0x80000008, 0, EBX },
 };
 
 /* Leaves that exist for the guest (their identification fields are the host's). Leaf
@@ -232,6 +234,8 @@ static void fix_fields(struct cpuid_table *t)
 		if (e->function == 4)
 			e->eax &= 0x03ff;             /* no sharing, one core */
 	}
+	if ((e = find(t, 0x80000007, 0)))
+		e->eax = e->ecx = 0;              /* no power reporting */
 	if ((e = find(t, 0x80000008, 0))) {
 		e->eax &= 0xffff;                 /* address sizes, no guest-physical override */
 		e->ecx = 0;                       /* one core */

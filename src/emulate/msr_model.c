@@ -240,8 +240,8 @@ int msr_model__write(struct vcpu *vcpu, uint32_t idx, uint64_t val)
 		m->hwcr = val | HWCR_TSCFREQSEL;
 		return 0;
 	case MSR_K8_SYSCFG:
-		/* No SME/SEV and no TOM2 in the model: only the MTRR controls. */
-		if (val & ~0x001f0000ULL)
+		/* No SME/SEV in the model: only the MTRR controls (bits 17-21). */
+		if (val & ~0x003e0000ULL)
 			return 1;
 		m->syscfg = val;
 		return 0;

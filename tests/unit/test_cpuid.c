@@ -74,7 +74,7 @@ START_TEST(every_feature_bit_is_the_tables)
 {
 	static const struct { uint32_t leaf; unsigned r; } regs[] = {
 		{ 1, 2 }, { 1, 3 }, { 6, 0 }, { 7, 1 }, { 7, 2 }, { 7, 3 },
-		{ 0x80000001, 2 }, { 0x80000007, 3 }, { 0x80000008, 1 },
+		{ 0x80000001, 2 }, { 0x80000007, 1 }, { 0x80000007, 3 }, { 0x80000008, 1 },
 	};
 	struct cpuid_table all, none;
 	build(&all, "GenuineIntel", ~0u);
@@ -146,6 +146,7 @@ START_TEST(amd_repeats_leaf1_edx_and_leaves_are_bounded)
 	ck_assert_uint_eq(reg(&t, 1, 1) >> 16, 0);                 /* one CPU, APIC ID 0 */
 	ck_assert_uint_eq(reg(&t, 0x80000008, 2), 0);              /* one core */
 	ck_assert_uint_eq(reg(&t, 0x80000008, 0), 0x3030);
+	ck_assert_uint_eq(reg(&t, 0x80000007, 0) | reg(&t, 0x80000007, 1) | reg(&t, 0x80000007, 2), 0);
 	/* An out-of-range leaf answers as the highest basic leaf (0xd, all zero). */
 	ck_assert_uint_eq(reg(&t, 0x1c, 0), 0);
 	ck_assert_uint_eq(reg(&t, 0x80000021, 0), 0);
