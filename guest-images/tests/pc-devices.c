@@ -16,6 +16,9 @@
  * QEMU needs a VGA for the last group (tests/guest/guests.cmake gives it -device VGA).
  * With "hold" on the command line it keeps running for up to 300 s (a hang guard) with
  * its screen written, for tests/host/screendump.sh to read through the control socket.
+ * With "reset=cf9", "reset=kbc" or "reset=92" it ends by asking for a machine reset that
+ * way (0xcf9 value 6, i8042 command 0xfe, port 0x92 bit 0) instead of the debug-exit
+ * port (tests/host/reset.sh: shade stops with status 6).
  */
 #include "clock.h"
 #include "cmdline.h"
@@ -259,5 +262,20 @@ void test_main(void)
 		while (!clock__expired(until))
 			asm volatile("pause");
 	}
-	test__done();
+	const char *how = cmdline__value("reset=");
+	if (!how)
+		test__done();
+	if (test__summary())
+		test__exit(1);
+	if (!memcmp(how, "cf9", 3))
+		outb(0xcf9, 0x06);
+	else if (!memcmp(how, "kbc", 3))
+		kbc_cmd(0xfe);
+	else
+		outb(0x92, inb(0x92) | 1);
+	u64 until = clock__deadline_ms(5000);      /* QEMU resets from its main loop */
+	while (!clock__expired(until))
+		;
+	printf("not ok - the reset request (%s) did not stop the machine\n", how);
+	test__exit(1);
 }

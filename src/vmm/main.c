@@ -5,6 +5,8 @@
  *   0              the guest powered off or halted for good
  *   2              bad command line, configuration or image
  *   4              the guest crashed (triple fault, unsupported instruction) or shade failed
+ *   6              the guest asked for a reset (0xcf9, i8042, port 0x92): shade has no
+ *                  reboot (DEVICES_RESET_STATUS)
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,7 +34,8 @@ static const char usage_top[] =
 	"  help                   this text\n"
 	"\n"
 	"exit status: the guest's debug-exit status ((value << 1) | 1), 0 when the guest\n"
-	"halts for good, 2 for bad input, 4 when the guest or shade fails.\n";
+	"halts for good or powers off, 2 for bad input, 4 when the guest or shade fails,\n"
+	"6 when the guest asks for a reset (shade has no reboot).\n";
 
 int main(int argc, char **argv)
 {
