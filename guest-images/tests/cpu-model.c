@@ -245,6 +245,24 @@ static void check_icebp(void)
 	test__ok(after, "ICEBP: #DB is a trap (EIP after the instruction)");
 }
 
+/* IA32_MISC_ENABLE as kvm-unit-tests' msr test writes it: its read-only bits (7, 11,
+ * 12) kept. Intel's MSR, which KVM and QEMU give AMD models too. */
+static void check_misc_enable(void)
+{
+	u64 orig = 0, got = 0;
+
+	if (!try_rdmsr(0x1a0, &orig)) {
+		test__info("no IA32_MISC_ENABLE (as on AMD hardware)");
+		return;
+	}
+	u64 v = (0x400c50809ULL & ~0x1880ULL) | (orig & 0x1880ULL);
+	bool w = try_wrmsr(0x1a0, v);
+	bool r = try_rdmsr(0x1a0, &got);
+	try_wrmsr(0x1a0, orig);
+	test__ok(w && r && got == v, "IA32_MISC_ENABLE: 0x%llx written reads back (got 0x%llx)",
+		 (unsigned long long)v, (unsigned long long)got);
+}
+
 static void check_mtrrs(void)
 {
 	u64 cap = 0;
@@ -349,6 +367,7 @@ void test_main(void)
 	check_icebp();
 	check_roundtrip(0x277, 0x0007040600070106ULL, "IA32_PAT");
 	check_gp(0x277, 0x0007040600070402ULL, "IA32_PAT with type 2");
+	check_misc_enable();
 	check_mtrrs();
 	check_mca();
 	check_counters();

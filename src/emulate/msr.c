@@ -22,7 +22,6 @@
 #define MSR_SYSENTER_CS 0x174
 #define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
-#define MSR_MISC_ENABLE 0x1a0
 #define MSR_PAT 0x277
 #define MSR_EFER 0xc0000080
 #define MSR_STAR 0xc0000081
@@ -51,10 +50,10 @@ static bool cpuid_has(struct vcpu *vcpu, uint32_t leaf, unsigned reg, unsigned b
 	return cpuid__has(&vcpu->vm->cpuid, leaf, reg, bit);
 }
 
-/* IA32_FEATURE_CONTROL and IA32_MISC_ENABLE are Intel's: an AMD CPU has neither. */
+/* IA32_FEATURE_CONTROL is Intel's (VMX): an AMD CPU does not have it. */
 static bool intel_only(struct vcpu *vcpu, uint32_t idx)
 {
-	return (idx == MSR_FEATURE_CONTROL || idx == MSR_MISC_ENABLE) &&
+	return idx == MSR_FEATURE_CONTROL &&
 	       cpuid__is_amd(&vcpu->vm->cpuid);
 }
 
@@ -76,7 +75,6 @@ static int msr_read(struct vcpu *vcpu, uint32_t idx, uint64_t *val, struct xfaul
 	case MSR_SYSENTER_CS: *val = m->sysenter_cs; return 0;
 	case MSR_SYSENTER_ESP: *val = m->sysenter_esp; return 0;
 	case MSR_SYSENTER_EIP: *val = m->sysenter_eip; return 0;
-	case MSR_MISC_ENABLE: *val = m->misc_enable; return 0;
 	case MSR_PAT: *val = m->pat; return 0;
 	case MSR_EFER: *val = vcpu->v.efer; return 0;
 	case MSR_STAR: *val = m->star; return 0;
@@ -120,7 +118,6 @@ static int msr_write(struct vcpu *vcpu, uint32_t idx, uint64_t val, struct xfaul
 			return gp0(xf);
 		*(idx == MSR_SYSENTER_ESP ? &m->sysenter_esp : &m->sysenter_eip) = val;
 		return 0;
-	case MSR_MISC_ENABLE: m->misc_enable = val; return 0;
 	case MSR_PAT:
 		if (!pat_valid(val))
 			return gp0(xf);
@@ -276,6 +273,9 @@ int emu_cpuid(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 	cpuid__lookup(&vcpu->vm->cpuid, (uint32_t)g->gpr[R_AX], (uint32_t)g->gpr[R_CX], out);
 	if ((uint32_t)g->gpr[R_AX] == 1)
 		out[1] = (out[1] & 0x00ffffffu) | (vcpu->id << 24);
+	/* IA32_MISC_ENABLE's "limit CPUID maxval" (bit 22) caps leaf 0 at 2. */
+	if ((uint32_t)g->gpr[R_AX] == 0 && (vcpu->v.msr.misc_enable & BIT(22)) && out[0] > 2)
+		out[0] = 2;
 	/* CPUID.1:EDX.APIC (and AMD's mirror) follows IA32_APIC_BASE.EN. */
 	struct lapic *apic = devices__lapic(vcpu->vm);
 	uint32_t leaf = (uint32_t)g->gpr[R_AX];

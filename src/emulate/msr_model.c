@@ -1,8 +1,10 @@
 /*
  * msr_model.c: the MSRs the advertised CPU architecturally has besides the ones a kernel
  * programs for its entry points (those are in msr.c): machine-check architecture, MTRRs,
- * the performance counters of the model's vendor, and the vendor's configuration MSRs
- * that kernels read at start-up. All are kept in struct vmsrs and touch nothing real:
+ * the performance counters of the model's vendor, IA32_MISC_ENABLE, and the vendor's
+ * configuration MSRs that kernels read at start-up. MISC_ENABLE is Intel's, but KVM and
+ * QEMU give it to AMD models too and guests written against them (kvm-unit-tests' msr
+ * test) read it whatever the vendor, so the model has it for both. All are kept in struct vmsrs and touch nothing real:
  * no machine check is ever reported, memory types do not change how shade maps guest
  * memory, and the counters keep what is written but do not count. Reserved bits and
  * invalid values raise #GP(0) as on hardware (SDM vol. 3 15.3 and 11.11, APM vol. 2
@@ -15,6 +17,7 @@
 #define MSR_MCG_CAP 0x179
 #define MSR_MCG_STATUS 0x17a
 #define MSR_MCG_CTL 0x17b
+#define MSR_MISC_ENABLE 0x1a0
 #define MSR_PERFEVTSEL0 0x186           /* Intel: two general-purpose counters */
 #define MSR_PMC0 0xc1
 #define MSR_MTRR_PHYS 0x200
@@ -36,6 +39,16 @@
 #define AMD_EVNTSEL_RSVD 0xfffffff000280000ULL
 #define INTEL_EVNTSEL_RSVD 0xffffffff00200000ULL
 #define COUNTER_MASK ((1ULL << 48) - 1)
+/*
+ * IA32_MISC_ENABLE: fast strings (0), TCC (3), EIST (16), MONITOR FSM (18), limit
+ * CPUID maxval (22, honoured by CPUID), xTPR disable (23), XD disable (34), turbo
+ * disable (38) are kept; bits 7 (perfmon available), 11 and 12 (BTS and PEBS
+ * unavailable: the model has no debug store) are read-only; the rest is reserved.
+ */
+#define MISC_ENABLE_RW (BIT(0) | BIT(3) | BIT(16) | BIT(18) | BIT(22) | BIT(23) | \
+			BIT(34) | BIT(38))
+#define MISC_ENABLE_RO (BIT(7) | BIT(11) | BIT(12))
+#define MISC_ENABLE_RO_VAL (BIT(11) | BIT(12))
 
 /* The fixed-range MTRRs in index order: 0x250, 0x258, 0x259, 0x268..0x26f. */
 static int mtrr_fixed_slot(uint32_t idx)
@@ -123,6 +136,10 @@ int msr_model__read(struct vcpu *vcpu, uint32_t idx, uint64_t *val)
 			*val = *mc_reg(m, idx) ^ (mc_complemented(idx) ? ~0ULL : 0);
 			return 0;
 		}
+	}
+	if (idx == MSR_MISC_ENABLE) {
+		*val = (m->misc_enable & MISC_ENABLE_RW) | MISC_ENABLE_RO_VAL;
+		return 0;
 	}
 	if ((k = perf_ctl_slot(vcpu, idx)) >= 0) {
 		*val = m->perf_ctl[k];
@@ -220,6 +237,13 @@ int msr_model__write(struct vcpu *vcpu, uint32_t idx, uint64_t val)
 	    (idx == MSR_MCG_CAP || idx == MSR_MCG_STATUS || idx == MSR_MCG_CTL ||
 	     (idx >= MSR_MC0_CTL && idx < MSR_MC0_CTL + 4 * MSR_MC_BANKS)))
 		return mca_write(vcpu, idx, val);
+	if (idx == MSR_MISC_ENABLE) {
+		/* Read-only bits ignore what is written (as KVM); reserved bits #GP. */
+		if (val & ~(MISC_ENABLE_RW | MISC_ENABLE_RO))
+			return 1;
+		m->misc_enable = val & MISC_ENABLE_RW;
+		return 0;
+	}
 	if ((k = perf_ctl_slot(vcpu, idx)) >= 0) {
 		if (val & (amd ? AMD_EVNTSEL_RSVD : INTEL_EVNTSEL_RSVD))
 			return 1;

@@ -289,8 +289,12 @@ START_TEST(amd_counters_keep_what_is_written)
 	RD_GP(0xc0010200);                         /* no PerfCtrExtCore */
 	RD_GP(0x186);                              /* Intel's are not there */
 	RD_GP(0xc1);
-	RD_GP(0x3a);                               /* nor FEATURE_CONTROL, MISC_ENABLE */
-	RD_GP(0x1a0);
+	RD_GP(0x3a);                               /* nor FEATURE_CONTROL */
+	/* MISC_ENABLE (as KVM and QEMU give AMD models too): kept, RO bits ignored. */
+	ck_assert_uint_eq(rd(0x1a0), 0x1800);
+	WR_OK(0x1a0, 0x400c50809ULL);
+	ck_assert_uint_eq(rd(0x1a0), 0x400c51809ULL);
+	WR_GP(0x1a0, 0x400c50809ULL | BIT(1));
 	ck_assert_uint_eq(rd(0xc0010114), 0x18);   /* VM_CR: SVM disabled, locked */
 	WR_GP(0xc0010114, 0);
 	ck_assert_uint_ne(rd(0xc0010015) & BIT(24), 0);
