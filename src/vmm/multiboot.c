@@ -97,6 +97,58 @@ static bool in_ram(struct vm *vm, uint64_t addr, uint64_t len)
 	return addr + len >= addr && addr + len <= vm->cfg.mem_bytes;
 }
 
+/* One program header, of either class. */
+struct phdr {
+	uint64_t type, flags, off, vaddr, paddr, filesz, memsz;
+};
+
+static void read_phdr(const uint8_t *p, bool is64, struct phdr *out)
+{
+	if (is64) {
+		Elf64_Phdr ph;
+		memcpy(&ph, p, sizeof(ph));
+		*out = (struct phdr){ ph.p_type, ph.p_flags, ph.p_offset, ph.p_vaddr, ph.p_paddr,
+				      ph.p_filesz, ph.p_memsz };
+	} else {
+		Elf32_Phdr ph;
+		memcpy(&ph, p, sizeof(ph));
+		*out = (struct phdr){ ph.p_type, ph.p_flags, ph.p_offset, ph.p_vaddr, ph.p_paddr,
+				      ph.p_filesz, ph.p_memsz };
+	}
+}
+
+/*
+ * The physical entry point, as QEMU's loader (include/hw/elf_ops.h) finds it: e_entry
+ * translated from virtual to physical when it lies in the file bytes of an executable
+ * segment whose addresses differ, else e_entry itself, a physical address (higher-half
+ * kernels with a physical entry point: xv6 and the like). Beyond QEMU, an entry must be
+ * inside a loaded segment's physical range; one inside a segment's virtual range only
+ * (its bss, a non-executable segment) is translated, as shade always did.
+ */
+static bool elf_entry(const uint8_t *phdrs, unsigned phnum, unsigned phentsize, bool is64,
+		      uint64_t e_entry, uint64_t *entry)
+{
+	uint64_t qemu = e_entry, virt = ~0ULL;
+	bool phys_ok = false, qemu_ok = false;
+	struct phdr ph;
+	for (unsigned i = 0; i < phnum; i++) {
+		read_phdr(phdrs + (uint64_t)i * phentsize, is64, &ph);
+		if (ph.type != PT_LOAD || ph.memsz == 0)
+			continue;
+		if (ph.vaddr != ph.paddr && e_entry >= ph.vaddr && e_entry - ph.vaddr < ph.filesz &&
+		    (ph.flags & PF_X)) {
+			qemu = e_entry - ph.vaddr + ph.paddr;
+			qemu_ok = true;
+		}
+		if (e_entry >= ph.paddr && e_entry - ph.paddr < ph.memsz)
+			phys_ok = true;
+		if (virt == ~0ULL && e_entry >= ph.vaddr && e_entry - ph.vaddr < ph.memsz)
+			virt = e_entry - ph.vaddr + ph.paddr;
+	}
+	*entry = qemu_ok ? qemu : phys_ok ? e_entry : virt;
+	return (qemu_ok || phys_ok || virt != ~0ULL) && *entry < 0x100000000ULL;
+}
+
 static int load_elf(struct vm *vm, const struct mb_image *im, uint32_t *entry, uint64_t *end)
 {
 	const uint8_t *d = im->data;
@@ -128,48 +180,33 @@ static int load_elf(struct vm *vm, const struct mb_image *im, uint32_t *entry, u
 	    phoff > im->len || (uint64_t)phnum * phentsize > im->len - phoff)
 		return fail(vm, -ENOEXEC, "kernel: bad ELF program headers");
 
-	bool entry_ok = false;
-	uint64_t entry_phys = e_entry, hi = 0;
+	uint64_t hi = 0;
+	struct phdr ph;
 	for (unsigned i = 0; i < phnum; i++) {
-		uint64_t type, off, vaddr, paddr, filesz, memsz;
-		const uint8_t *p = d + phoff + (uint64_t)i * phentsize;
-		if (is64) {
-			Elf64_Phdr ph;
-			memcpy(&ph, p, sizeof(ph));
-			type = ph.p_type; off = ph.p_offset; vaddr = ph.p_vaddr;
-			paddr = ph.p_paddr; filesz = ph.p_filesz; memsz = ph.p_memsz;
-		} else {
-			Elf32_Phdr ph;
-			memcpy(&ph, p, sizeof(ph));
-			type = ph.p_type; off = ph.p_offset; vaddr = ph.p_vaddr;
-			paddr = ph.p_paddr; filesz = ph.p_filesz; memsz = ph.p_memsz;
-		}
-		if (type != PT_LOAD || memsz == 0)
+		read_phdr(d + phoff + (uint64_t)i * phentsize, is64, &ph);
+		if (ph.type != PT_LOAD || ph.memsz == 0)
 			continue;
-		if (filesz > memsz || off > im->len || filesz > im->len - off)
+		if (ph.filesz > ph.memsz || ph.off > im->len || ph.filesz > im->len - ph.off)
 			return fail(vm, -ENOEXEC, "kernel: segment %u lies outside the file", i);
-		if (!in_ram(vm, paddr, memsz) || paddr + memsz > 0x100000000ULL)
+		if (!in_ram(vm, ph.paddr, ph.memsz) || ph.paddr + ph.memsz > 0x100000000ULL)
 			return fail(vm, -ENOEXEC,
 				    "kernel: segment %u at %#llx-%#llx is outside guest RAM (%llu MiB)", i,
-				    (unsigned long long)paddr, (unsigned long long)(paddr + memsz),
+				    (unsigned long long)ph.paddr, (unsigned long long)(ph.paddr + ph.memsz),
 				    (unsigned long long)(vm->cfg.mem_bytes >> 20));
-		if (paddr < MBI_LIMIT && paddr + memsz > MBI_BASE)
+		if (ph.paddr < MBI_LIMIT && ph.paddr + ph.memsz > MBI_BASE)
 			return fail(vm, -ENOEXEC, "kernel: segment %u overlaps the loader's area %#x-%#x",
 				    i, MBI_BASE, MBI_LIMIT);
-		int r = pmap__write(&vm->pmap, GPA(paddr), d + off, filesz);
-		for (uint64_t z = filesz; !r && z < memsz; z += PAGE_SIZE) {
+		int r = pmap__write(&vm->pmap, GPA(ph.paddr), d + ph.off, ph.filesz);
+		for (uint64_t z = ph.filesz; !r && z < ph.memsz; z += PAGE_SIZE) {
 			static const uint8_t zero[PAGE_SIZE];
-			r = pmap__write(&vm->pmap, GPA(paddr + z), zero, MIN(PAGE_SIZE, memsz - z));
+			r = pmap__write(&vm->pmap, GPA(ph.paddr + z), zero, MIN(PAGE_SIZE, ph.memsz - z));
 		}
 		if (r)
 			return fail(vm, r, "kernel: cannot write segment %u: %s", i, strerror(-r));
-		if (e_entry >= vaddr && e_entry < vaddr + memsz) {
-			entry_phys = e_entry - vaddr + paddr;  /* higher-half kernels */
-			entry_ok = true;
-		}
-		hi = MAX(hi, paddr + memsz);
+		hi = MAX(hi, ph.paddr + ph.memsz);
 	}
-	if (!entry_ok || entry_phys >= 0x100000000ULL)
+	uint64_t entry_phys;
+	if (!elf_entry(d + phoff, phnum, phentsize, is64, e_entry, &entry_phys))
 		return fail(vm, -ENOEXEC, "kernel: entry point %#llx is not in a loaded segment",
 			    (unsigned long long)e_entry);
 	*entry = (uint32_t)entry_phys;

@@ -260,6 +260,10 @@ void paging__page_fault(struct vcpu *vcpu, uint64_t cr2, uint32_t err)
 		else if (r < 0 && !exit__step_traced_write(vcpu, g, cr2))
 			vm__stop(vm, 4, "cannot emulate a write to a guest page table at %#llx: %s",
 				 (unsigned long long)cr2, strerror(-r));
+		else if (r < 0 && (r = mmu__fill(&vm->mmu, &env, cr2, &w, access)))
+			/* the page is open for the step: its leaf writable for the retry */
+			vm__stop(vm, 4, "shadow fill for %#llx failed: %s", (unsigned long long)cr2,
+				 strerror(-r));
 		paging__sync_flush_va(vcpu, cr2);
 		return;
 	}

@@ -30,8 +30,10 @@ set(SHADE_GUEST_EXPECT_STATUS_firmware 0)
 set(SHADE_GUEST_QEMU_ARGS_pc-devices -device VGA)
 # Segment caches and descriptor tables: a far jump to a new 64-bit CS of the same
 # selector number, GDT rewrites with paging on (cs-reload); IRET to ring 3 and back by
-# INT n, paging off and on, supervisor-only ring-0 stack (iret32).
-list(APPEND SHADE_TEST_GUESTS cs-reload iret32)
+# INT n, paging off and on, supervisor-only ring-0 stack (iret32); writes to the GDT page
+# through flat and non-flat segments, paging off and on (gdt-write); a kernel linked at
+# 0x80100000, loaded at 1 MiB, with a physical ELF entry point (higher-half).
+list(APPEND SHADE_TEST_GUESTS cs-reload iret32 gdt-write higher-half)
 # The local APIC and the I/O APIC (xAPIC paging off and on, timer modes, x2APIC; PIT,
 # RTC and COM1 routed through the I/O APIC with the i8259 masked).
 list(APPEND SHADE_TEST_GUESTS apic ioapic)

@@ -185,6 +185,35 @@ START_TEST(refuses_entry_outside_segments)
 }
 END_TEST
 
+/* Higher-half kernels: segments linked at 0x80100000 and loaded at 0x100000. The entry
+ * is taken as QEMU's loader takes it: a physical e_entry inside the segment's physical
+ * range as is (xv6 and the like), a virtual one in the executable segment translated. */
+START_TEST(higher_half_entry_physical_or_virtual)
+{
+	static uint8_t img[0x2000];
+	make_elf(img, 0x100000, sizeof(img), 0x1000, 0);
+	Elf32_Phdr *p = (Elf32_Phdr *)(img + sizeof(Elf32_Ehdr));
+	p->p_vaddr = 0x80100000;
+	p->p_flags = PF_R | PF_X;
+	((Elf32_Ehdr *)img)->e_entry = 0x10000c;
+	write_file(kpath, img, sizeof(img));
+	ck_assert_int_eq(multiboot__load(&vm), 0);
+	ck_assert_uint_eq(vm.entry, 0x10000c);
+	ck_assert_uint_eq(rd32(0x100100), MB_HEADER_MAGIC);
+	((Elf32_Ehdr *)img)->e_entry = 0x80100010;
+	write_file(kpath, img, sizeof(img));
+	ck_assert_int_eq(multiboot__load(&vm), 0);
+	ck_assert_uint_eq(vm.entry, 0x100010);
+	((Elf32_Ehdr *)img)->e_entry = 0x80102800;   /* in the bss: translated as before */
+	write_file(kpath, img, sizeof(img));
+	ck_assert_int_eq(multiboot__load(&vm), 0);
+	ck_assert_uint_eq(vm.entry, 0x102800);
+	((Elf32_Ehdr *)img)->e_entry = 0x104000;     /* past the segment either way */
+	write_file(kpath, img, sizeof(img));
+	ck_assert_int_eq(multiboot__load(&vm), -ENOEXEC);
+}
+END_TEST
+
 START_TEST(refuses_overlap_with_loader_area)
 {
 	static uint8_t img[0x2000];
@@ -283,6 +312,7 @@ int main(void)
 	tcase_add_test(tc, refuses_segment_past_end_of_file);
 	tcase_add_test(tc, refuses_bad_program_headers);
 	tcase_add_test(tc, refuses_entry_outside_segments);
+	tcase_add_test(tc, higher_half_entry_physical_or_virtual);
 	tcase_add_test(tc, refuses_overlap_with_loader_area);
 	tcase_add_test(tc, aout_kludge_loads_by_header_addresses);
 	tcase_add_test(tc, loads_images_from_memory_at_any_alignment);
