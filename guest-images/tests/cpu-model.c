@@ -212,6 +212,33 @@ static void check_tsc_aux(void)
 	try_wrmsr(MSR_TSC_AUX, 0);
 }
 
+/* IA32_TSC_ADJUST moves with the TSC (SDM vol. 3 18.17.3), as kvm-unit-tests checks. */
+static void check_tsc_adjust(void)
+{
+	const u64 big = 100000000000ULL;
+	u64 a = 1;
+
+	if (!has(cpu__info.f7_ebx, 1)) {
+		check_gp(0x3b, 0, "IA32_TSC_ADJUST without the feature");
+		return;
+	}
+	bool r = try_rdmsr(0x3b, &a);
+	test__ok(r && a == 0, "IA32_TSC_ADJUST is 0 at reset (0x%llx)", (unsigned long long)a);
+	u64 t1 = rdtsc();
+	try_wrmsr(0x3b, big);
+	u64 t2 = rdtsc();
+	try_rdmsr(0x3b, &a);
+	test__ok(a == big && t2 - t1 >= big, "writing TSC_ADJUST moves the TSC by as much");
+	try_wrmsr(0x3b, 0);
+	t1 = rdtsc();
+	wrmsr(0x10, t1 + big);
+	t2 = rdtsc();
+	try_rdmsr(0x3b, &a);
+	test__ok(t2 >= t1 + big && a >= big - (t2 - t1) && a <= big,
+		 "writing the TSC moves TSC_ADJUST by as much (0x%llx)", (unsigned long long)a);
+	try_wrmsr(0x3b, 0);
+}
+
 /* Instructions of features the model may hide: #UD when hidden. */
 static void check_hidden_insns(void)
 {
@@ -363,6 +390,7 @@ void test_main(void)
 	check_cr4();
 	check_xsave();
 	check_tsc_aux();
+	check_tsc_adjust();
 	check_hidden_insns();
 	check_icebp();
 	check_roundtrip(0x277, 0x0007040600070106ULL, "IA32_PAT");

@@ -82,7 +82,8 @@ const struct cpuid_feature cpuid_model[] = {
 	F(1, 0, ECX, 31, ON, "hypervisor", "a guest may know it is virtualized (leaf 0x40000000)"),
 	/* Leaf 7.0 EBX/ECX/EDX */
 	F(7, 0, EBX, 0, OFF, "fsgsbase", "WR*BASE at CPL 3 would change the real bases unseen"),
-	F(7, 0, EBX, 1, OFF, "tsc_adjust", "IA32_TSC_ADJUST not emulated"),
+	F(7, 0, EBX, 1, OFF, "tsc_adjust", "IA32_TSC_ADJUST not emulated (and this backend "
+	  "ignores TSC writes, which it would have to move)"),
 	F(7, 0, EBX, 3, HOST, "bmi1", "runs on the real vCPU"),
 	F(7, 0, EBX, 5, OFF, "avx2", "needs XSAVE"),
 	F(7, 0, EBX, 7, OFF, "smep", "neither the real vCPU here nor the shadow walker enforces it"),
