@@ -3,7 +3,8 @@
  * loaded into it, whatever its selector number (SDM vol. 3 3.4.3, 9.8.5). A 32-bit
  * multiboot kernel turns on IA-32e mode (CR0.PG with EFER.LME), then loads a GDT of
  * its own whose 64-bit code segment is 0x08, the number of the 32-bit CS it runs on,
- * and far-jumps to it: once with the descriptor's accessed bit clear, once set. The
+ * and far-jumps to it: once with the descriptor's accessed bit clear (and limit 0),
+ * once set. The
  * 64-bit code then takes traps the kernel never sees (demand paging of fresh pages,
  * CPUID), one it does (#UD), and must stay in 64-bit mode: MOVSXD (48 63 ff) after
  * each. Then the GDT is rewritten in place, with paging on, and the same selector
@@ -20,6 +21,9 @@
 
 #define SEL_CODE32 0x50   /* 32-bit code in the new GDTs, to come back on */
 #define DESC_CODE64 0x00af9a000000ffffull
+/* The minimal 64-bit code descriptor many kernels use: P, DPL 0, execute-only, L, and
+ * base and limit 0 (ignored in 64-bit mode). */
+#define DESC_CODE64_MIN 0x0020980000000000ull
 #define DESC_CODE32 0x00cf9a000000ffffull
 
 /* What the 64-bit (or 32-bit) body saw. */
@@ -139,9 +143,9 @@ void test_main(void)
 	paging__identity(&as, 16u << 20, PTE_P | PTE_RW);
 	lmode__enter(as.root);   /* IA-32e mode on, still on the 32-bit CS 0x08 */
 
-	/* 1. A new GDT right after paging went on, 0x08 = 64-bit code, accessed bit
-	 * clear (never loaded); far jump to it from compatibility mode. */
-	build_gdt(&gp[0], DESC_CODE64);
+	/* 1. A new GDT right after paging went on, 0x08 = 64-bit code with limit 0 and
+	 * the accessed bit clear (never loaded); far jump to it from compatibility mode. */
+	build_gdt(&gp[0], DESC_CODE64_MIN);
 	d.limit = sizeof(gp[0].gdt) - 1;
 	d.base = (u32)(uintptr_t)gp[0].gdt;
 	memset((void *)&seen64, 0, sizeof(seen64));

@@ -64,11 +64,15 @@ int emu_seg_load(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 	return 0;
 }
 
-/* Load CS:EIP for a same-privilege transfer after the checks seg__check_code made. */
+static bool canonical(uint64_t a) { return ((int64_t)(a << 16) >> 16) == (int64_t)a; }
+
+/* Load CS:EIP for a same-privilege transfer after the checks seg__check_code made. A
+ * 64-bit code segment has no limit (the minimal descriptor kernels use has limit 0):
+ * its target must be canonical instead. */
 static int set_cs_eip(struct vcpu *vcpu, const struct kvm_segment *cs, uint64_t eip,
 		      struct xfault *xf)
 {
-	if (eip > cs->limit)
+	if (cs->l ? !canonical(eip) : eip > cs->limit)
 		return gp0(xf);
 	vcpu->g.seg[S_CS] = *cs;
 	vcpu->g.rip = eip;
@@ -147,7 +151,6 @@ static void null_inaccessible(struct vcpu *vcpu, unsigned new_cpl)
 	vcpu->g.seg_dirty = true;
 }
 
-static bool canonical(uint64_t a) { return ((int64_t)(a << 16) >> 16) == (int64_t)a; }
 
 /*
  * The common tail of RETF and IRET: CS:EIP (and SS:ESP when returning outward) were
