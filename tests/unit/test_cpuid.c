@@ -324,6 +324,37 @@ START_TEST(intel_counters_and_msrs)
 }
 END_TEST
 
+/* Every MSR the advertised features imply reads without #GP, for both vendors. */
+START_TEST(every_msr_the_model_implies_is_readable)
+{
+	static const struct {
+		uint32_t leaf;
+		unsigned reg, bit;
+		uint32_t msr[20];          /* 0-terminated */
+	} implied[] = {
+		{ 1, 3, 11, { 0x174, 0x175, 0x176 } },                          /* SEP */
+		{ 1, 3, 16, { 0x277 } },                                        /* PAT */
+		{ 1, 3, 12, { 0xfe, 0x2ff, 0x250, 0x258, 0x259, 0x268, 0x269, 0x26a, 0x26b,
+			      0x26c, 0x26d, 0x26e, 0x26f, 0x200, 0x201, 0x20e, 0x20f } },
+		{ 1, 3, 14, { 0x179, 0x17a, 0x17b, 0x400, 0x401, 0x402, 0x403,
+			      0x400 + 4 * MSR_MC_BANKS - 1 } },                 /* MCA */
+		{ 0x80000001, 3, 29, { 0xc0000080, 0xc0000081, 0xc0000082, 0xc0000083,
+				       0xc0000084, 0xc0000100, 0xc0000101, 0xc0000102 } },
+		{ 0x80000001, 3, 27, { 0xc0000103 } },                          /* RDTSCP */
+		{ 1, 3, 5, { 0x1a0 } },                         /* MISC_ENABLE (see msr_model.c) */
+	};
+	static const char *const vendors[] = { "AuthenticAMD", "GenuineIntel" };
+	for (unsigned v = 0; v < 2; v++) {
+		msr_setup(vendors[v]);
+		for (unsigned f = 0; f < ARRAY_SIZE(implied); f++) {
+			ck_assert(cpuid__has(&vm.cpuid, implied[f].leaf, implied[f].reg, implied[f].bit));
+			for (unsigned i = 0; implied[f].msr[i]; i++)
+				(void)rd(implied[f].msr[i]);
+		}
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cpuid");
@@ -337,6 +368,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, mtrrs);
 	tcase_add_test(tc, amd_counters_keep_what_is_written);
 	tcase_add_test(tc, intel_counters_and_msrs);
+	tcase_add_test(tc, every_msr_the_model_implies_is_readable);
 	suite_add_tcase(s, tc);
 	return s;
 }
