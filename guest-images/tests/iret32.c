@@ -27,7 +27,9 @@ volatile u32 k_frame_at;   /* address of that frame (top of the TSS stack - 20) 
 volatile u32 k_ss_seen;
 u32 iret32_kernel_esp;
 u32 iret32_user_stack_top;
-extern char iret32_user_entry[], iret32_user_int[], iret32_entry_stub[];
+u32 iret32_user_eip;
+u32 iret32_ds = 0x23;      /* DS/ES at the IRET */
+extern char iret32_user_entry[], iret32_user_int[], iret32_user_end[], iret32_entry_stub[];
 u32 iret32_run(u32 eflags);
 
 asm(".text\n"
@@ -38,28 +40,30 @@ asm(".text\n"
     "movl 20(%esp), %edx\n\t"
     "movl %esp, iret32_kernel_esp\n\t"
     "movl iret32_user_stack_top, %ecx\n\t"
-    "movl $0x23, %eax\n\t"
-    "movw %ax, %ds\n\tmovw %ax, %es\n\t"
+    "movl iret32_ds, %eax\n\t"
+    "movw %ax, %es\n\tmovw %ax, %ds\n\t"
     "xorl %eax, %eax\n\t"
     "movw %ax, %fs\n\tmovw %ax, %gs\n\t"
     "pushl $0x23\n\t"             /* SS */
     "pushl %ecx\n\t"              /* ESP */
     "pushl %edx\n\t"              /* EFLAGS */
     "pushl $0x1b\n\t"             /* CS */
-    "pushl $iret32_user_entry\n\t" /* EIP */
+    "pushl iret32_user_eip\n\t"   /* EIP */
     "iret\n"
     /* ring 3 */
     ".globl iret32_user_entry\n"
     "iret32_user_entry:\n\t"
-    "movl %cs, %eax\n\tmovl %eax, r3_cs\n\t"
-    "movl %ss, %eax\n\tmovl %eax, r3_ss\n\t"
-    "movl %ds, %eax\n\tmovl %eax, r3_ds\n\t"
-    "pushfl\n\tpopl %eax\n\tmovl %eax, r3_eflags\n\t"
-    "movl $0x5eed, r3_mark\n\t"
+    "movl %cs, %eax\n\tmovl %eax, %ss:r3_cs\n\t"
+    "movl %ss, %eax\n\tmovl %eax, %ss:r3_ss\n\t"
+    "movl %ds, %eax\n\tmovl %eax, %ss:r3_ds\n\t"
+    "pushfl\n\tpopl %eax\n\tmovl %eax, %ss:r3_eflags\n\t"
+    "movl $0x5eed, %ss:r3_mark\n\t"
     ".globl iret32_user_int\n"
     "iret32_user_int:\n\t"
     "int $0x80\n\t"
     "ud2\n"
+    ".globl iret32_user_end\n"
+    "iret32_user_end:\n"
     /* ring 0, on the TSS stack: record the frame, back to the kernel stack. */
     ".globl iret32_entry_stub\n"
     "iret32_entry_stub:\n\t"
@@ -81,8 +85,8 @@ asm(".text\n"
 /* A GDT as small kernels build it: null, kernel code and data, user code and data
  * (entries 3 and 4), the TSS; no accessed bit set anywhere. Each round loads a fresh
  * copy, so ring 3's descriptors have never been loaded. */
-static u64 round_gdt[4][8] __aligned(4096);
-static u8 user_stack[4][4096] __aligned(4096);
+static u64 round_gdt[8][8] __aligned(4096);
+static u8 user_stack[8][4096] __aligned(4096);
 
 static void load_fresh_gdt(int round, u8 acc)
 {
@@ -107,22 +111,35 @@ static void load_fresh_gdt(int round, u8 acc)
 		     : : "r"(0x10) : "memory");
 }
 
+/* Where ring 3 runs: its code where the kernel was linked, or copied to address 0 with
+ * the stack just above (the layout of xv6's first process). */
+static u32 user_base;
+
 static void one_round(int round, u8 acc, const char *what)
 {
 	u32 top = tss__esp0();
 
 	load_fresh_gdt(round, acc);
 	iret32_user_stack_top = (u32)(uintptr_t)(user_stack[round] + sizeof(user_stack[round]));
+	iret32_user_eip = (u32)(uintptr_t)iret32_user_entry;
+	if (user_base != iret32_user_eip) {
+		memcpy((void *)(uintptr_t)user_base, iret32_user_entry,
+		       (u32)(iret32_user_end - iret32_user_entry));
+		iret32_user_eip = user_base;
+		iret32_user_stack_top = 0x1000;
+	}
 	r3_cs = r3_ss = r3_ds = r3_eflags = r3_mark = 0;
 	memset((void *)k_frame, 0, sizeof(k_frame));
 	u32 r = iret32_run(FL_FIXED | FL_IF);
 	test__eq(0x5eed, r, "%s: IRET reached ring 3 and INT 0x80 came back", what);
 	test__eq(0x1b, r3_cs & 0xffff, "%s: ring 3 runs with CS 0x1b", what);
 	test__eq(0x23, r3_ss & 0xffff, "%s: ring 3 runs with SS 0x23", what);
-	test__eq(0x23, r3_ds & 0xffff, "%s: DS kept the user data selector", what);
+	test__eq(iret32_ds == 0x23 ? 0x23 : 0, r3_ds & 0xffff,
+		 iret32_ds == 0x23 ? "%s: DS kept the user data selector" : "%s: IRET nulled DS", what);
 	test__eq(FL_FIXED | FL_IF, r3_eflags & (FL_IF | FL_IOPL_MASK | FL_FIXED),
 		 "%s: ring-3 EFLAGS has IF set, IOPL 0", what);
-	test__eq((u32)(uintptr_t)iret32_user_int + 2, k_frame[0], "%s: frame EIP after INT 0x80", what);
+	test__eq(iret32_user_eip + (u32)(iret32_user_int - iret32_user_entry) + 2, k_frame[0],
+		 "%s: frame EIP after INT 0x80", what);
 	test__eq(0x1b, k_frame[1] & 0xffff, "%s: frame CS", what);
 	test__eq(FL_IF, k_frame[2] & FL_IF, "%s: frame EFLAGS.IF", what);
 	test__eq(iret32_user_stack_top, k_frame[3], "%s: frame ESP is the user stack", what);
@@ -149,8 +166,15 @@ void test_main(void)
 	idt__set(ENTRY_VECTOR, (u32)(uintptr_t)iret32_entry_stub, SEL_KCODE,
 		 GATE_P | GATE_DPL(3) | GATE_INT32);
 
+	user_base = (u32)(uintptr_t)iret32_user_entry;
 	one_round(0, 0, "paging off");
 	one_round(2, ACC_A, "paging off, accessed user descriptors");
+	user_base = 0;
+	one_round(4, 0, "paging off, ring 3 at address 0");
+	user_base = (u32)(uintptr_t)iret32_user_entry;
+	iret32_ds = 0x10;
+	one_round(6, 0, "paging off, kernel DS at the IRET");
+	iret32_ds = 0x23;
 
 	/* 32-bit paging: everything identity-mapped and user-accessible except the TSS
 	 * ring-0 stack, which is supervisor-only. */
@@ -165,5 +189,11 @@ void test_main(void)
 	}
 	one_round(1, 0, "paging on, supervisor-only ring-0 stack");
 	one_round(3, ACC_A, "paging on, accessed user descriptors");
+	user_base = 0;
+	one_round(5, 0, "paging on, ring 3 at address 0");
+	user_base = (u32)(uintptr_t)iret32_user_entry;
+	iret32_ds = 0x10;
+	one_round(7, 0, "paging on, kernel DS at the IRET");
+	iret32_ds = 0x23;
 	test__done();
 }
