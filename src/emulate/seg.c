@@ -130,6 +130,13 @@ static void trace_gfn(struct vcpu *vcpu, gfn_t g, bool on)
 {
 	struct vm *vm = vcpu->vm;
 	struct pmap_entry *e = &vm->pmap.e[g.v];
+	if (on && e->state == PPN_SHARED) {
+		/* Never shared while traced (page sharing skips traced frames): the page is
+		 * made writable again when it is no longer traced, which must not open a
+		 * frame other VMs map. */
+		int err = 0;
+		pmap__touch_write(&vm->pmap, g, &err);
+	}
 	if (on && e->trace_refs++ == 0) {
 		e->flags |= PPN_F_PT;
 		if (physmap__protect(vm, g, true))
