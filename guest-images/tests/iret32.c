@@ -64,6 +64,36 @@ asm(".text\n"
     "ud2\n"
     ".globl iret32_user_end\n"
     "iret32_user_end:\n"
+    /* u32 iret32_same_stack(void): the tutorial form (JamesM's switch_to_user_mode):
+     * every data segment = user data, ring 3 continues right after the IRET on the
+     * kernel's stack, EFLAGS from PUSHF with IF set. */
+    ".globl iret32_same_stack\n"
+    "iret32_same_stack:\n\t"
+    "pushl %ebp\n\tpushl %ebx\n\tpushl %esi\n\tpushl %edi\n\t"
+    "movl %esp, iret32_kernel_esp\n\t"
+    "cli\n\t"
+    "movw $0x23, %ax\n\t"
+    "movw %ax, %ds\n\tmovw %ax, %es\n\tmovw %ax, %fs\n\tmovw %ax, %gs\n\t"
+    "movl %esp, %eax\n\t"
+    "pushl $0x23\n\t"
+    "pushl %eax\n\t"
+    "pushfl\n\t"
+    "popl %eax\n\t"
+    "orl $0x200, %eax\n\t"
+    "pushl %eax\n\t"
+    "pushl $0x1b\n\t"
+    "pushl $1f\n\t"
+    "iret\n"
+    "1:\t"
+    "movl %cs, %eax\n\tmovl %eax, r3_cs\n\t"
+    "movl %ss, %eax\n\tmovl %eax, r3_ss\n\t"
+    "movl %gs, %eax\n\tmovl %eax, r3_ds\n\t"
+    "pushfl\n\tpopl %eax\n\tmovl %eax, r3_eflags\n\t"
+    "movl $0x5eed, r3_mark\n\t"
+    ".globl iret32_same_stack_int\n"
+    "iret32_same_stack_int:\n\t"
+    "int $0x80\n\t"
+    "ud2\n"
     /* ring 0, on the TSS stack: record the frame, back to the kernel stack. */
     ".globl iret32_entry_stub\n"
     "iret32_entry_stub:\n\t"
@@ -152,6 +182,26 @@ static void one_round(int round, u8 acc, const char *what)
 	test__eq(ACC_A, desc__access(round_gdt[round][4]) & ACC_A, "%s: user data descriptor accessed", what);
 }
 
+u32 iret32_same_stack(void);
+extern char iret32_same_stack_int[];
+
+static void same_stack_round(const char *what)
+{
+	r3_cs = r3_ss = r3_ds = r3_eflags = r3_mark = 0;
+	memset((void *)k_frame, 0, sizeof(k_frame));
+	u32 r = iret32_same_stack();
+	write_fs(SEL_KDATA);
+	write_gs(SEL_KDATA);
+	test__eq(0x5eed, r, "%s: IRET reached ring 3 and INT 0x80 came back", what);
+	test__eq(0x1b, r3_cs & 0xffff, "%s: ring 3 runs with CS 0x1b", what);
+	test__eq(0x23, r3_ss & 0xffff, "%s: ring 3 runs with SS 0x23", what);
+	test__eq(0x23, r3_ds & 0xffff, "%s: GS kept the user data selector", what);
+	test__eq(FL_IF, r3_eflags & (FL_IF | FL_IOPL_MASK), "%s: ring-3 EFLAGS has IF set, IOPL 0", what);
+	test__eq((u32)(uintptr_t)iret32_same_stack_int + 2, k_frame[0], "%s: frame EIP after INT 0x80", what);
+	test__eq(0x1b, k_frame[1] & 0xffff, "%s: frame CS", what);
+	test__eq(0x23, k_frame[4] & 0xffff, "%s: frame SS", what);
+}
+
 static u8 pt_mem[64 * 4096] __aligned(4096);
 
 void test_main(void)
@@ -175,6 +225,7 @@ void test_main(void)
 	iret32_ds = 0x10;
 	one_round(6, 0, "paging off, kernel DS at the IRET");
 	iret32_ds = 0x23;
+	same_stack_round("paging off, the tutorial form");
 
 	/* 32-bit paging: everything identity-mapped and user-accessible except the TSS
 	 * ring-0 stack, which is supervisor-only. */
@@ -195,5 +246,6 @@ void test_main(void)
 	iret32_ds = 0x10;
 	one_round(7, 0, "paging on, kernel DS at the IRET");
 	iret32_ds = 0x23;
+	same_stack_round("paging on, the tutorial form");
 	test__done();
 }
