@@ -260,16 +260,27 @@ static void check_hidden_insns(void)
 	}
 }
 
-/* ICEBP (F1): a #DB delivered as a trap, whatever the gate's DPL. */
+/* ICEBP (F1): a #DB delivered as a trap, whatever the gate's DPL (the #DB gate is
+ * DPL 0, so from ring 3 it is still delivered: not INT 1). Returns vector and whether
+ * EIP was after the instruction. */
+static u32 run_icebp(u32 unused)
+{
+	(void)unused;
+	trap__arm();
+	asm volatile(TRAP_TRY(".byte 0xf1") : : : "memory");
+	return trap__last.vector | (trap__last.eip == trap__end ? 0x100 : 0) |
+	       (trap__last.count == 1 ? 0x200 : 0);
+}
+
 static void check_icebp(void)
 {
 	if (cpu__tcg_skip("ICEBP raises #DB", "raises #UD for it"))
 		return;
-	trap__arm();
-	asm volatile(TRAP_TRY(".byte 0xf1") : : : "memory");
-	bool after = trap__last.eip == trap__end;
-	trap__expect(VEC_DB, TRAP_NOERR, "ICEBP raises #DB");
-	test__ok(after, "ICEBP: #DB is a trap (EIP after the instruction)");
+	for (unsigned cpl = 0; cpl <= 3; cpl += 3) {
+		u32 r = cpl ? user__run(run_icebp, 0, FL_FIXED) : run_icebp(0);
+		test__eq_dec(VEC_DB, r & 0xff, "CPL%u: ICEBP raises #DB", cpl);
+		test__ok((r & 0x300) == 0x300, "CPL%u: ICEBP's #DB is one trap (EIP after it)", cpl);
+	}
 }
 
 /* IA32_MISC_ENABLE as kvm-unit-tests' msr test writes it: its read-only bits (7, 11,
