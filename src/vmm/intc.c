@@ -1,8 +1,10 @@
 /*
  * intc.c: the interrupt wiring of shade's PC (see intc.h): ISA lines to the i8259 and
  * the I/O APIC, I/O APIC messages and EOIs between it and the local APIC, the i8259 as
- * the local APIC's ExtINT source, and the guest TSC the TSC-deadline timer counts in.
+ * the local APIC's ExtINT source, the guest TSC the TSC-deadline timer counts in, and
+ * QEMU's pc-testdev IRQ ports that drive the ISA lines from the guest.
  */
+#include <string.h>
 #include <sys/ioctl.h>
 
 #include "cpuid.h"
@@ -10,6 +12,7 @@
 #include "vcpu.h"
 
 #define MSR_TSC 0x10
+#define TESTDEV_IRQ_BASE 0x2000
 
 static void isa_set(void *ctx, unsigned irq, int level)
 {
@@ -22,6 +25,17 @@ static void isa_set(void *ctx, unsigned irq, int level)
 struct irq_line intc__isa_line(struct intc *ic, unsigned irq)
 {
 	return (struct irq_line){ .set = isa_set, .ctx = ic, .irq = irq };
+}
+
+/* QEMU's pc-testdev IRQ window (ports 0x2000-0x2017, as kvm-unit-tests drives the
+ * I/O APIC with it): a write sets ISA line n to the value written. */
+static int testdev_irq(void *dev, uint64_t addr, void *data, unsigned len, bool is_write)
+{
+	if (is_write)
+		isa_set(dev, (unsigned)(addr - TESTDEV_IRQ_BASE), *(uint8_t *)data != 0);
+	else
+		memset(data, 0, len);
+	return 0;
 }
 
 static bool pic_pending(void *ctx) { return pic__has_interrupt(((struct intc *)ctx)->pic); }
@@ -81,7 +95,12 @@ void intc__init(struct intc *ic, struct vm *vm, struct pic *pic)
 int intc__register(struct intc *ic, struct vm *vm)
 {
 	int r = lapic__register(&ic->lapic, &vm->mmio, &vm->timers);
-	return r ? r : ioapic__register(&ic->ioapic, &vm->mmio);
+	if (!r)
+		r = ioapic__register(&ic->ioapic, &vm->mmio);
+	if (!r)
+		r = bus__register(&vm->pio, TESTDEV_IRQ_BASE, PIC_NR_IRQS, testdev_irq, ic,
+				  "pc-testdev-irq");
+	return r;
 }
 
 bool intc__pending(struct intc *ic)

@@ -515,6 +515,26 @@ static void backend_resync(struct vcpu *vcpu)
 	vcpu->stats.backend_resyncs++;
 }
 
+/*
+ * The host timer for the next KVM_RUN: the earliest device deadline, and, while an
+ * interrupt waits for the guest to set IF, a poll WINDOW_POLL_NS ahead: a backend that
+ * gives no interrupt-window exit after STI (kvm_pvm in compatibility mode) would
+ * otherwise hold the interrupt until some unrelated exit, forever in a guest that
+ * spins with interrupts on.
+ */
+#define WINDOW_POLL_NS 1000000ULL
+
+static uint64_t entry_deadline(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	uint64_t next = timers__next(&vm->timers);
+	if (vcpu->run->request_interrupt_window) {
+		uint64_t poll = vclock__mono(&vm->clock) + WINDOW_POLL_NS;
+		next = MIN(next, poll);
+	}
+	return next;
+}
+
 void *vcpu__thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -535,7 +555,7 @@ void *vcpu__thread(void *arg)
 			exit__prepare_entry(vcpu);
 		if (atomic_load(&vm->stop))
 			break;
-		arm_deadline(vcpu, timers__next(&vm->timers));
+		arm_deadline(vcpu, entry_deadline(vcpu));
 		backend_resync(vcpu);
 		ret = ioctl(vcpu->fd, KVM_RUN, 0);
 		run->kvm_dirty_regs = 0;
@@ -543,6 +563,11 @@ void *vcpu__thread(void *arg)
 			if (errno == EINTR || errno == EAGAIN) {
 				vcpu->stats.exits_eintr++;
 				eat_kicks();
+				/* KVM synced the registers: the guest's IF now (it may have
+				 * executed STI since its last exit), unless the vCPU stopped
+				 * inside the monitor. */
+				if (!vm->cfg.baseline && (run->s.regs.sregs.cs.selector & 3))
+					vcpu->guest_if = run->s.regs.regs.rflags & RFL_IF;
 				continue;
 			}
 			vm__stop(vm, 4, "vcpu%u: KVM_RUN failed: %s", vcpu->id, strerror(errno));

@@ -37,6 +37,7 @@ list(APPEND SHADE_TEST_GUESTS cs-reload iret32 gdt-write higher-half)
 # The local APIC and the I/O APIC (xAPIC paging off and on, timer modes, x2APIC; PIT,
 # RTC and COM1 routed through the I/O APIC with the i8259 masked).
 list(APPEND SHADE_TEST_GUESTS apic ioapic)
+set(SHADE_GUEST_QEMU_ARGS_ioapic -device pc-testdev)
 
 # Bytes fed to COM1 (the uart guest checks them; keep in sync with UART_INPUT there).
 set(SHADE_GUEST_INPUT_uart "shade-uart-input\n")
