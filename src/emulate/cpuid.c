@@ -74,8 +74,9 @@ const struct cpuid_feature cpuid_model[] = {
 	F(1, 0, ECX, 23, HOST, "popcnt", "runs on the real vCPU"),
 	F(1, 0, ECX, 24, OFF, "tsc_deadline", "local APIC: turned on by its model (vm.c)"),
 	F(1, 0, ECX, 25, HOST, "aes", "runs on the real vCPU"),
-	F(1, 0, ECX, 26, OFF, "xsave", "XCR0/XSAVE state is not carried for a guest kernel that "
-	  "unicorn steps, and this backend offers no XSAVE to its vCPU"),
+	F(1, 0, ECX, 26, OFF, "xsave", "this backend's vCPU takes CR4.OSXSAVE and XCR0, but "
+	  "XGETBV/XSAVE/XRSTOR at CPL 1 end in emulation failures and unicorn lacks the "
+	  "guest's FPU state: shade would have to emulate them from KVM_GET/SET_XSAVE"),
 	F(1, 0, ECX, 27, OFF, "osxsave", "follows XSAVE"),
 	F(1, 0, ECX, 28, OFF, "avx", "needs XSAVE"),
 	F(1, 0, ECX, 29, OFF, "f16c", "VEX-encoded: needs AVX"),
