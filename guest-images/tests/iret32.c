@@ -71,6 +71,11 @@ asm(".text\n"
     "iret32_same_stack:\n\t"
     "pushl %ebp\n\tpushl %ebx\n\tpushl %esi\n\tpushl %edi\n\t"
     "movl %esp, iret32_kernel_esp\n\t"
+    "movl 20(%esp), %eax\n\t"
+    "testl %eax, %eax\n\t"
+    "jz 2f\n\t"
+    "movl %eax, %esp\n"         /* the stack given: in the GDT's page */
+    "2:\t"
     "cli\n\t"
     "movw $0x23, %ax\n\t"
     "movw %ax, %ds\n\tmovw %ax, %es\n\tmovw %ax, %fs\n\tmovw %ax, %gs\n\t"
@@ -115,8 +120,8 @@ asm(".text\n"
 /* A GDT as small kernels build it: null, kernel code and data, user code and data
  * (entries 3 and 4), the TSS; no accessed bit set anywhere. Each round loads a fresh
  * copy, so ring 3's descriptors have never been loaded. */
-static u64 round_gdt[8][8] __aligned(4096);
-static u8 user_stack[8][4096] __aligned(4096);
+static u64 round_gdt[10][512] __aligned(4096);
+static u8 user_stack[10][4096] __aligned(4096);
 
 static void load_fresh_gdt(int round, u8 acc)
 {
@@ -182,14 +187,21 @@ static void one_round(int round, u8 acc, const char *what)
 	test__eq(ACC_A, desc__access(round_gdt[round][4]) & ACC_A, "%s: user data descriptor accessed", what);
 }
 
-u32 iret32_same_stack(void);
+u32 iret32_same_stack(u32 stack);
 extern char iret32_same_stack_int[];
 
-static void same_stack_round(const char *what)
+/* The tutorial form, on the kernel's stack or (round >= 0) on a stack in the page of a
+ * fresh GDT (small kernels keep both in one data page). */
+static void same_stack_round(int round, const char *what)
 {
+	u32 stack = 0;
+	if (round >= 0) {
+		load_fresh_gdt(round, 0);
+		stack = (u32)(uintptr_t)round_gdt[round] + 4096;
+	}
 	r3_cs = r3_ss = r3_ds = r3_eflags = r3_mark = 0;
 	memset((void *)k_frame, 0, sizeof(k_frame));
-	u32 r = iret32_same_stack();
+	u32 r = iret32_same_stack(stack);
 	write_fs(SEL_KDATA);
 	write_gs(SEL_KDATA);
 	test__eq(0x5eed, r, "%s: IRET reached ring 3 and INT 0x80 came back", what);
@@ -225,7 +237,8 @@ void test_main(void)
 	iret32_ds = 0x10;
 	one_round(6, 0, "paging off, kernel DS at the IRET");
 	iret32_ds = 0x23;
-	same_stack_round("paging off, the tutorial form");
+	same_stack_round(-1, "paging off, the tutorial form");
+	same_stack_round(8, "paging off, the tutorial form, stack in the GDT's page");
 
 	/* 32-bit paging: everything identity-mapped and user-accessible except the TSS
 	 * ring-0 stack, which is supervisor-only. */
@@ -246,6 +259,7 @@ void test_main(void)
 	iret32_ds = 0x10;
 	one_round(7, 0, "paging on, kernel DS at the IRET");
 	iret32_ds = 0x23;
-	same_stack_round("paging on, the tutorial form");
+	same_stack_round(-1, "paging on, the tutorial form");
+	same_stack_round(9, "paging on, the tutorial form, stack in the GDT's page");
 	test__done();
 }
