@@ -5,7 +5,8 @@
  * gets). The GDT is the one boot.S loaded with paging off; its free slots serve as
  * ordinary data. Writes go through DS and through FS with a non-zero base (a per-CPU
  * segment, as kernels keep one): data words, then a descriptor changed in place and
- * reloaded into GS, whose base the next read must use.
+ * reloaded into GS, whose base the next read must use; and SS's descriptor changed
+ * without a reload, which must not change SS.
  */
 #include "desc.h"
 #include "paging.h"
@@ -62,6 +63,16 @@ static void round_(const char *what, u32 salt)
 	test__eq(var_a, read_gs0(), "%s: GS rewritten through FS -> var_a", what);
 	write_fs(SEL_KDATA);
 	write_gs(SEL_KDATA);
+
+	/* SS's own descriptor rewritten (a 1-byte segment) without reloading SS: the CPU
+	 * keeps the segment it loaded, through CPUID (a trap to a VMM) and stack use. */
+	u64 ss_desc = gdt__get(SEL_KDATA >> 3);
+	u32 regs[4], popped = 0;
+	gdt__set(SEL_KDATA >> 3, desc__make(0, 0, ACC_DATA | ACC_A, 0));
+	cpuid(0, 0, regs);
+	asm volatile("pushl $0x5a5a\n\tpopl %0" : "=r"(popped) : : "memory");
+	gdt__set(SEL_KDATA >> 3, ss_desc);
+	test__eq(0x5a5a, popped, "%s: SS keeps its segment after its descriptor changed", what);
 }
 
 static u8 pt_mem[32 * 4096] __aligned(4096);
