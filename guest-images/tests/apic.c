@@ -2,7 +2,8 @@
  * apic.c: guest "apic": the local APIC as a kernel uses it (SDM vol. 3 ch. 10):
  *   xAPIC registers in the page at IA32_APIC_BASE, with paging off and through a
  *   different virtual address with 32-bit paging on; self-IPIs through the ICR, their
- *   priority order (ISR, EOI), TPR holding back a lower class (PPR); the i8259 through
+ *   priority order (ISR, EOI), TPR holding back a lower class (PPR); an NMI to self and
+ *   NMI blocking until its handler returns; the i8259 through
  *   LINT0 (ExtINT) while the APIC is enabled; the timer one-shot (TMCCT counting down,
  *   one interrupt), periodic (counted against PIT IRQ0 ticks through the i8259, so in
  *   the VM's own time) and TSC-deadline (a deadline ahead, a deadline already passed,
@@ -44,6 +45,7 @@
 #define R_TMCCT 0x390
 #define R_TDCR 0x3e0
 
+#define VEC_NMI 2
 #define VEC_LOW 0x41
 #define VEC_A 0x45
 #define VEC_HIGH 0x61
@@ -136,6 +138,29 @@ static void check_ipis(const char *where)
 	wr(R_TPR, 0);
 	wait_count(&nseen, 1, 1000);
 	test__eq_dec(1, nseen, "%s: delivered once TPR is lowered", where);
+}
+
+/* NMI through the ICR: taken whatever IF says; NMIs sent from its handler are held
+ * (NMI blocking) and arrive as one once it returns. */
+static volatile u32 nmi_n;
+static void nmi_handler(struct trap_frame *f)
+{
+	(void)f;
+	if (++nmi_n == 1)
+		for (int i = 0; i < 3; i++)
+			wr(R_ICR, ICR_SELF | 0x400);
+}
+
+static void check_nmi(void)
+{
+	nmi_n = 0;
+	wr(R_ICR2, 0);
+	wr(R_ICR, ICR_SELF | 0x400);
+	for (u64 end = clock__deadline_ms(200); nmi_n < 2 && !clock__expired(end);)
+		pause();
+	for (u64 end = clock__deadline_ms(20); !clock__expired(end);)
+		pause();
+	test__eq_dec(2, nmi_n, "NMI to self with IF clear; three sent by its handler arrive as one");
 }
 
 static void check_paging(void)
@@ -381,6 +406,8 @@ void test_main(void)
 	test__eq(0x1ff, rd(R_SVR) & 0x1ff, "SVR: software-enabled, spurious vector 0xff");
 	check_registers("paging off");
 	check_ipis("paging off");
+	trap__set_handler(VEC_NMI, nmi_handler);
+	check_nmi();
 	check_paging();
 	check_virtual_wire();
 	check_timer();

@@ -16,6 +16,7 @@
 #include "emulate.h"
 #include "excp.h"
 #include "gmem.h"
+#include "lapic.h"
 #include "mmio.h"
 #include "exit.h"
 #include "monitor_syms.h"
@@ -151,11 +152,46 @@ static bool end_trace_step(struct vcpu *vcpu, unsigned vec)
 	return vec == X86_DB && !vcpu->step.guest_tf;
 }
 
+/*
+ * NMI blocking (SDM vol. 3 6.7.1) lasts from an NMI's delivery to the next IRET, which
+ * the guest executes natively, unseen. It is judged by the stack instead: the handler
+ * has returned once the guest's stack pointer is above the frame the delivery pushed,
+ * or far from it (another stack: the interrupted context's, the delivery having
+ * switched). An NMI raised meanwhile stays pending, one at most, as on the CPU.
+ */
+#define NMI_STACK_SPAN (64 * 1024)
+
+static void nmi_unblock_check(struct vcpu *vcpu, uint64_t sp)
+{
+	if (vcpu->nmi_blocked && (sp > vcpu->nmi_frame || sp + NMI_STACK_SPAN < vcpu->nmi_frame))
+		vcpu->nmi_blocked = false;
+}
+
+static bool nmi_pending(struct vcpu *vcpu)
+{
+	struct lapic *a = devices__lapic(vcpu->vm);
+	return a && a->nmi_pending;
+}
+
+/* Deliver a pending NMI if it can be taken (whatever IF says); true if it was. */
+static bool deliver_nmi(struct vcpu *vcpu)
+{
+	nmi_unblock_check(vcpu, vcpu->g.gpr[R_SP]);
+	if (vcpu->nmi_blocked || !nmi_pending(vcpu))
+		return false;
+	lapic__take_nmi(devices__lapic(vcpu->vm));
+	vcpu->stats.nmis_injected++;
+	reflect(vcpu, X86_NMI, EV_EXTINT, false, 0);
+	vcpu->nmi_blocked = true;
+	vcpu->nmi_frame = vcpu->g.gpr[R_SP];
+	return true;
+}
+
 static void deliver_pending_irq(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
-	if (vcpu->step.active || vcpu->shutdown || atomic_load(&vm->stop) || !(vcpu->g.rflags & RFL_IF) ||
-	    !devices__irq_pending(vm))
+	if (vcpu->step.active || vcpu->shutdown || atomic_load(&vm->stop) || deliver_nmi(vcpu) ||
+	    !(vcpu->g.rflags & RFL_IF) || !devices__irq_pending(vm))
 		return;
 	int vec = devices__irq_ack(vm);
 	if (vec < 0)
@@ -453,10 +489,32 @@ void exit__prepare_entry(struct vcpu *vcpu)
 	struct vm *vm = vcpu->vm;
 
 	run->request_interrupt_window = 0;
+	/* A pending NMI is delivered at the next exit (exit__signal_exit at the latest). */
+	vcpu->poll_soon = nmi_pending(vcpu);
 	if (vcpu->virq_in_flight || vcpu->step.active || !devices__irq_pending(vm))
 		return;
-	if (vcpu->guest_if && kvm__interrupt(vcpu->fd, MON_VEC_VIRQ) == 0)
+	if (vcpu->guest_if && kvm__interrupt(vcpu->fd, MON_VEC_VIRQ) == 0) {
 		vcpu->virq_in_flight = true;
-	else
+	} else {
 		run->request_interrupt_window = 1;
+		vcpu->poll_soon = true;    /* no window exit after STI on some backends */
+	}
+}
+
+void exit__signal_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	/* Not when the vCPU stopped inside the monitor: those are not the guest's. */
+	if ((run->s.regs.sregs.cs.selector & 3) == 0 || vcpu->step.active || atomic_load(&vcpu->vm->stop))
+		return;
+	vcpu->guest_if = run->s.regs.regs.rflags & RFL_IF;
+	nmi_unblock_check(vcpu, run->s.regs.regs.rsp);
+	if (vcpu->nmi_blocked || !nmi_pending(vcpu))
+		return;
+	vcpu__load_state(vcpu, false);
+	deliver_nmi(vcpu);
+	if (vcpu->shutdown)
+		vm__stop(vcpu->vm, 4, "guest triple fault (shutdown)");
+	vcpu->guest_if = vcpu->g.rflags & RFL_IF;
+	vcpu__store_state(vcpu);
 }

@@ -18,5 +18,8 @@ void exit__handle(struct vcpu *vcpu);
  * executed in software, run natively under TF; false if it cannot be. */
 bool exit__step_traced_write(struct vcpu *vcpu, gfn_t g, uint64_t lin);
 void exit__prepare_entry(struct vcpu *vcpu);
+/* KVM_RUN ended by a signal (a device timer, a kick): the registers KVM synced say the
+ * guest's IF and stack now; a pending NMI that can be taken is delivered here. */
+void exit__signal_exit(struct vcpu *vcpu);
 
 #endif

@@ -70,7 +70,7 @@ void stats__print(FILE *f, const char *who, const struct vcpu_stats *s)
 			fprintf(f, "%s.reflected.vector%u %llu\n", who, v,
 				(unsigned long long)s->reflected[v]);
 #define P(x) if (s->x) fprintf(f, "%s.%s %llu\n", who, #x, (unsigned long long)s->x)
-	P(irqs_injected); P(irq_windows); P(halts); P(halt_wakeups); P(hidden_faults);
+	P(irqs_injected); P(nmis_injected); P(irq_windows); P(halts); P(halt_wakeups); P(hidden_faults);
 	P(mmio_faults); P(io_exits); P(io_user_checked); P(internal_errors_emulated);
 	P(tlb_flushes); P(traced_writes); P(virq_in_monitor); P(syscalls); P(backend_resyncs);
 	P(monitor_faults);

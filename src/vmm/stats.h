@@ -26,7 +26,7 @@ struct vcpu_stats {
 	uint64_t traps[256];               /* by real vector, as the monitor reported them */
 	uint64_t emulated[EMU_KIND_COUNT];
 	uint64_t reflected[256];           /* exceptions/interrupts delivered to the guest IDT */
-	uint64_t irqs_injected, irq_windows, halts, halt_wakeups;
+	uint64_t irqs_injected, nmis_injected, irq_windows, halts, halt_wakeups;
 	uint64_t hidden_faults, mmio_faults;
 	uint64_t io_exits, io_user_checked;
 	uint64_t internal_errors_emulated;

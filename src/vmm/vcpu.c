@@ -517,10 +517,10 @@ static void backend_resync(struct vcpu *vcpu)
 
 /*
  * The host timer for the next KVM_RUN: the earliest device deadline, and, while an
- * interrupt waits for the guest to set IF, a poll WINDOW_POLL_NS ahead: a backend that
- * gives no interrupt-window exit after STI (kvm_pvm in compatibility mode) would
- * otherwise hold the interrupt until some unrelated exit, forever in a guest that
- * spins with interrupts on.
+ * event waits on the guest (an interrupt for IF, an NMI for its handler's return), a
+ * poll WINDOW_POLL_NS ahead: a backend that gives no interrupt-window exit after STI
+ * (kvm_pvm in compatibility mode) would otherwise hold the interrupt until some
+ * unrelated exit, forever in a guest that spins with interrupts on.
  */
 #define WINDOW_POLL_NS 1000000ULL
 
@@ -528,7 +528,7 @@ static uint64_t entry_deadline(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 	uint64_t next = timers__next(&vm->timers);
-	if (vcpu->run->request_interrupt_window) {
+	if (vcpu->poll_soon) {
 		uint64_t poll = vclock__mono(&vm->clock) + WINDOW_POLL_NS;
 		next = MIN(next, poll);
 	}
@@ -563,11 +563,8 @@ void *vcpu__thread(void *arg)
 			if (errno == EINTR || errno == EAGAIN) {
 				vcpu->stats.exits_eintr++;
 				eat_kicks();
-				/* KVM synced the registers: the guest's IF now (it may have
-				 * executed STI since its last exit), unless the vCPU stopped
-				 * inside the monitor. */
-				if (!vm->cfg.baseline && (run->s.regs.sregs.cs.selector & 3))
-					vcpu->guest_if = run->s.regs.regs.rflags & RFL_IF;
+				if (!vm->cfg.baseline)
+					exit__signal_exit(vcpu);
 				continue;
 			}
 			vm__stop(vm, 4, "vcpu%u: KVM_RUN failed: %s", vcpu->id, strerror(errno));

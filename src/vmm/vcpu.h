@@ -39,6 +39,11 @@ struct vcpu {
 	bool virq_in_flight;         /* MON_VEC_VIRQ injected, not yet taken */
 	bool guest_if;               /* the guest's IF as of the last exit */
 	bool shutdown;               /* triple fault */
+	/* NMI blocking, from an NMI's delivery until its handler returns (judged by the
+	 * stack, see exit.c); nmi_frame is the stack pointer the delivery left. */
+	bool nmi_blocked;
+	uint64_t nmi_frame;
+	bool poll_soon;              /* an event waits on the guest: wake from KVM_RUN soon */
 
 	/* A TLB flush the monitor must run before the guest resumes (-1: all). */
 	bool flush_pending;
