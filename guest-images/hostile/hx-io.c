@@ -99,8 +99,10 @@ static u16 random_port(void)
 		else
 			p = (u16)hx__rand();
 	/* Not the debug exit (a wide access at 0xf1-0xf3 reaches 0xf4), nor the reset
-	 * ports QEMU has (0x64, 0x92, 0xcf9), so the guest runs on there too. */
-	} while ((p >= 0xf1 && p <= 0xf7) || p == 0x64 || p == 0x92 || p == 0xcf9);
+	 * ports QEMU has (0x64, 0x92, 0xcf9), nor ACPI's PM1a_CNT (0x604, reached from
+	 * 0x601 on by wide accesses), whose SLP_EN powers off: the guest runs on. */
+	} while ((p >= 0xf1 && p <= 0xf7) || p == 0x64 || p == 0x92 || p == 0xcf9 ||
+		 (p >= 0x601 && p <= 0x605));
 	return p;
 }
 
