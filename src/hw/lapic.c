@@ -1,6 +1,6 @@
 /*
- * lapic.c: local APIC registers, priorities, delivery and acknowledge, IA32_APIC_BASE
- * and the xAPIC/x2APIC access rules. The timer is in lapic_timer.c.
+ * lapic.c: local APIC registers, priorities, delivery and acknowledge, and the xAPIC
+ * page. The timer is in lapic_timer.c, IA32_APIC_BASE and the MSRs in lapic_msr.c.
  *
  * Priorities follow the SDM (vol. 3, 10.8.3): PPR is TPR when TPR[7:4] >= ISRV[7:4],
  * else ISRV[7:4]:0; the highest IRR vector is delivered when its class is above
@@ -40,7 +40,6 @@ static int highest(const uint32_t *v)
 }
 
 bool lapic__hw_enabled(const struct lapic *a) { return a->base & APIC_BASE_EN; }
-static bool x2apic_mode(const struct lapic *a) { return (a->base & APIC_BASE_EXTD) && lapic__hw_enabled(a); }
 static bool sw_enabled(const struct lapic *a) { return a->svr & 0x100; }
 
 static uint32_t ppr(const struct lapic *a)
@@ -162,7 +161,7 @@ static bool dest_match(const struct lapic *a, uint32_t dest, bool logical, bool 
 		return true;
 	if (!logical)
 		return dest == (wide ? a->id : (a->id & 0xff));
-	if (x2apic_mode(a)) {
+	if (lapic_x2apic_mode(a)) {
 		if (!wide)
 			return dest & a->ldr & 0xff;
 		return (dest >> 16) == (a->ldr >> 16) && (dest & a->ldr & 0xffff);
@@ -206,7 +205,7 @@ static void send_ipi(struct lapic *a, uint32_t lo, uint32_t dest)
 	switch (shorthand) {
 	case 1: case 2: self = true; break;    /* self, all including self */
 	case 3: self = false; break;           /* all excluding self: nobody else exists */
-	default: self = dest_match(a, x2apic_mode(a) ? dest : dest >> 24, lo & 0x800, x2apic_mode(a));
+	default: self = dest_match(a, lapic_x2apic_mode(a) ? dest : dest >> 24, lo & 0x800, lapic_x2apic_mode(a));
 	}
 	if ((mode == 0 || mode == 1) && vec < 16) {
 		raise_error(a, ESR_SEND_ILLEGAL);
@@ -244,7 +243,7 @@ void lapic_reset(struct lapic *a, bool keep_base)
 
 /* Register reads, by index (offset >> 4). 0, or -1 for a register that is not there in
  * this mode. */
-static int reg_read(struct lapic *a, unsigned r, uint64_t *val, bool x2)
+int lapic_reg_read(struct lapic *a, unsigned r, uint64_t *val, bool x2)
 {
 	uint64_t now = vclock__mono(a->clock);
 	lapic_timer_catch_up(a, now);
@@ -293,7 +292,7 @@ static void write_lvt(struct lapic *a, unsigned i, uint32_t v)
 
 /* Register writes. 0, or -1 when an x2APIC access is #GP (read-only, reserved register,
  * reserved bits); in xAPIC mode such writes are ignored. */
-static int reg_write(struct lapic *a, unsigned r, uint64_t val, bool x2)
+int lapic_reg_write(struct lapic *a, unsigned r, uint64_t val, bool x2)
 {
 	uint32_t v = (uint32_t)val;
 	if (x2 && r != 0x30 && (val >> 32))
@@ -385,7 +384,7 @@ static int lapic_mmio(void *dev, uint64_t addr, void *data, unsigned len, bool i
 		return 0;
 	}
 	/* Not decoded while disabled or in x2APIC mode: reads all ones, writes vanish. */
-	if (!lapic__hw_enabled(a) || x2apic_mode(a)) {
+	if (!lapic__hw_enabled(a) || lapic_x2apic_mode(a)) {
 		if (!is_write)
 			memset(data, 0xff, len);
 		return 0;
@@ -395,7 +394,7 @@ static int lapic_mmio(void *dev, uint64_t addr, void *data, unsigned len, bool i
 		uint64_t v = 0;
 		a->stats.mmio_reads++;
 		if (byte + len <= 4) {
-			if (reg_read(a, r, &v, false) < 0 && r != 0x0b) {
+			if (lapic_reg_read(a, r, &v, false) < 0 && r != 0x0b) {
 				raise_error(a, ESR_ILLEGAL_REG);
 				v = 0;
 			}
@@ -409,13 +408,13 @@ static int lapic_mmio(void *dev, uint64_t addr, void *data, unsigned len, bool i
 		return 0;    /* only whole aligned dwords reach a register */
 	uint32_t v;
 	memcpy(&v, data, 4);
-	if (reg_write(a, r, v, false) < 0)
+	if (lapic_reg_write(a, r, v, false) < 0)
 		raise_error(a, ESR_ILLEGAL_REG);
 	return 0;
 }
 
 /* Keep the claimed page where IA32_APIC_BASE says. */
-static int remap(struct lapic *a)
+int lapic_remap(struct lapic *a)
 {
 	uint64_t want = a->base & ~0xfffULL & ((1ULL << a->phys_bits) - 1);
 	if (!a->mmio || want == a->mapped)
@@ -428,72 +427,6 @@ static int remap(struct lapic *a)
 		a->mapped = want;
 	return r;
 }
-
-/* IA32_APIC_BASE: the mode transitions of SDM 10.12.5 (figure 10-27). */
-static int set_base(struct lapic *a, uint64_t val)
-{
-	uint64_t reserved = ~((1ULL << a->phys_bits) - 1) | 0x2ffULL;
-	if (!a->x2apic_ok)
-		reserved |= APIC_BASE_EXTD;
-	if (val & reserved)
-		return -1;
-	bool en = val & APIC_BASE_EN, extd = val & APIC_BASE_EXTD;
-	bool was_en = lapic__hw_enabled(a), was_x2 = x2apic_mode(a);
-	if (extd && !en)
-		return -1;                      /* invalid state */
-	if (was_x2 && en && !extd)
-		return -1;                      /* x2APIC -> xAPIC only through disabled */
-	if (!was_en && extd)
-		return -1;                      /* disabled -> x2APIC only through xAPIC */
-	a->base = (val & ~APIC_BASE_BSP) | APIC_BASE_BSP;
-	if (was_en && !en)
-		lapic_reset(a, true);           /* disabling loses the APIC's state */
-	if (extd && !was_x2)
-		a->ldr = ((a->id >> 4) << 16) | (1u << (a->id & 15));
-	if (remap(a))
-		return -1;
-	return 0;
-}
-
-bool lapic__owns_msr(uint32_t msr)
-{
-	return msr == MSR_IA32_APIC_BASE || msr == MSR_IA32_TSC_DEADLINE ||
-	       (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST);
-}
-
-int lapic__msr_read(struct lapic *a, uint32_t msr, uint64_t *val)
-{
-	a->stats.msr_reads++;
-	if (msr == MSR_IA32_APIC_BASE) {
-		*val = a->base;
-		return 0;
-	}
-	if (msr == MSR_IA32_TSC_DEADLINE) {
-		lapic_timer_catch_up(a, vclock__mono(a->clock));
-		*val = lapic_timer_mode(a) == TIMER_TSC_DEADLINE ? a->tsc_deadline : 0;
-		return 0;
-	}
-	if (!x2apic_mode(a))
-		return 1;
-	return reg_read(a, msr - MSR_X2APIC_FIRST, val, true) < 0 ? 1 : 0;
-}
-
-int lapic__msr_write(struct lapic *a, uint32_t msr, uint64_t val)
-{
-	a->stats.msr_writes++;
-	if (msr == MSR_IA32_APIC_BASE)
-		return set_base(a, val) < 0 ? 1 : 0;
-	if (msr == MSR_IA32_TSC_DEADLINE) {
-		lapic_timer_set_deadline(a, val);
-		return 0;
-	}
-	if (!x2apic_mode(a))
-		return 1;
-	return reg_write(a, msr - MSR_X2APIC_FIRST, val, true) < 0 ? 1 : 0;
-}
-
-uint64_t lapic__cr8(struct lapic *a) { return a->tpr >> 4; }
-void lapic__set_cr8(struct lapic *a, uint64_t cr8) { a->tpr = (uint32_t)(cr8 & 0xf) << 4; }
 
 void lapic__init(struct lapic *a, const struct vclock *clock, const struct lapic_ops *ops,
 		 unsigned phys_bits, bool x2apic_ok)
@@ -520,5 +453,5 @@ int lapic__register(struct lapic *a, struct bus *mmio, struct timer_queue *tq)
 	if (r)
 		return r;
 	a->mmio = mmio;
-	return remap(a);
+	return lapic_remap(a);
 }

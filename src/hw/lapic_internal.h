@@ -11,7 +11,18 @@
 
 enum lapic_timer_mode { TIMER_ONESHOT, TIMER_PERIODIC, TIMER_TSC_DEADLINE, TIMER_RESERVED };
 
+static inline bool lapic_x2apic_mode(const struct lapic *a)
+{
+	return (a->base & APIC_BASE_EXTD) && lapic__hw_enabled(a);
+}
+
 /* lapic.c */
+/* Register access by index (offset >> 4): 0, or -1 for a register that is not there in
+ * this mode (reads), or an access that is #GP in x2APIC mode (writes). */
+int lapic_reg_read(struct lapic *a, unsigned r, uint64_t *val, bool x2);
+int lapic_reg_write(struct lapic *a, unsigned r, uint64_t val, bool x2);
+/* Claim the xAPIC page where IA32_APIC_BASE now says. */
+int lapic_remap(struct lapic *a);
 void lapic_accept(struct lapic *a, unsigned vector, bool level);
 void lapic_local_deliver(struct lapic *a, enum lapic_lvt which);
 void lapic_reset(struct lapic *a, bool keep_base);
