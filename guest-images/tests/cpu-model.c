@@ -151,6 +151,34 @@ static void check_cr4(void)
 	}
 }
 
+static u8 xsave_area[1024] __aligned(64);
+
+/* XSAVE, clobber, XRSTOR; then XRSTOR with SSE in its initial state. 0 when right. */
+static u32 xsave_roundtrip(u32 unused)
+{
+	static const u32 pat[4] = { 0x11111111, 0x22222222, 0x33333333, 0x44444444 };
+	static const u32 zero[4];
+	u32 out[4];
+
+	(void)unused;
+	memset(xsave_area, 0, sizeof(xsave_area));
+	asm volatile("movdqu %0, %%xmm0" : : "m"(pat));
+	asm volatile("xsave (%0)" : : "r"(xsave_area), "a"(3), "d"(0) : "memory");
+	if (memcmp(xsave_area + 160, pat, 16))
+		return 1;
+	if (!(xsave_area[512] & 2))
+		return 2;                              /* SSE not marked modified */
+	asm volatile("movdqu %0, %%xmm0" : : "m"(zero));
+	asm volatile("xrstor (%0)" : : "r"(xsave_area), "a"(3), "d"(0) : "memory");
+	asm volatile("movdqu %%xmm0, %0" : "=m"(out));
+	if (memcmp(out, pat, 16))
+		return 3;
+	xsave_area[512] &= (u8)~2;                 /* SSE in its initial state: zeros */
+	asm volatile("xrstor (%0)" : : "r"(xsave_area), "a"(3), "d"(0) : "memory");
+	asm volatile("movdqu %%xmm0, %0" : "=m"(out));
+	return out[0] | out[1] | out[2] | out[3] ? 4 : 0;
+}
+
 static void check_xsave(void)
 {
 	const struct cpu_info *c = &cpu__info;
@@ -182,6 +210,19 @@ static void check_xsave(void)
 	trap__arm();
 	asm volatile(TRAP_TRY(".byte 0x0f, 0x01, 0xd1") : : "a"(3), "d"(0), "c"(5) : "memory");
 	trap__expect(VEC_GP, 0, "XSETBV(5): #GP(0)");
+	write_cr4(cr4 | CR4_OSXSAVE | CR4_OSFXSR);
+	for (unsigned cpl = 0; cpl <= 3; cpl += 3) {
+		u32 r = cpl ? user__run(xsave_roundtrip, 0, FL_FIXED) : xsave_roundtrip(0);
+		test__eq(0, r, "CPL%u: XSAVE/XRSTOR of x87|SSE keep XMM0, XSTATE_BV, init state", cpl);
+	}
+	trap__arm();
+	asm volatile(TRAP_TRY("xsave (%%ecx)") : : "c"(xsave_area + 16), "a"(3), "d"(0) : "memory");
+	trap__expect(VEC_GP, 0, "XSAVE to an address not 64-byte aligned: #GP(0)");
+	memset(xsave_area, 0, sizeof(xsave_area));
+	xsave_area[512] = 4;                       /* XSTATE_BV: AVX, beyond XCR0 */
+	trap__arm();
+	asm volatile(TRAP_TRY("xrstor (%%ecx)") : : "c"(xsave_area), "a"(3), "d"(0) : "memory");
+	trap__expect(VEC_GP, 0, "XRSTOR of a component beyond XCR0: #GP(0)");
 	write_cr4(cr4);
 }
 

@@ -74,10 +74,9 @@ const struct cpuid_feature cpuid_model[] = {
 	F(1, 0, ECX, 23, HOST, "popcnt", "runs on the real vCPU"),
 	F(1, 0, ECX, 24, OFF, "tsc_deadline", "local APIC: turned on by its model (vm.c)"),
 	F(1, 0, ECX, 25, HOST, "aes", "runs on the real vCPU"),
-	F(1, 0, ECX, 26, OFF, "xsave", "this backend's vCPU takes CR4.OSXSAVE and XCR0, but "
-	  "XGETBV/XSAVE/XRSTOR at CPL 1 end in emulation failures and unicorn lacks the "
-	  "guest's FPU state: shade would have to emulate them from KVM_GET/SET_XSAVE"),
-	F(1, 0, ECX, 27, OFF, "osxsave", "follows XSAVE"),
+	F(1, 0, ECX, 26, ON, "xsave", "x87 and SSE state only (XCR0 <= 3): XSETBV, and XGETBV, "
+	  "XSAVE, XRSTOR where they trap, emulated from KVM_GET/SET_XSAVE (xsave.c)"),
+	F(1, 0, ECX, 27, OFF, "osxsave", "set by CPUID itself from CR4.OSXSAVE (emu_cpuid)"),
 	F(1, 0, ECX, 28, OFF, "avx", "needs XSAVE"),
 	F(1, 0, ECX, 29, OFF, "f16c", "VEX-encoded: needs AVX"),
 	F(1, 0, ECX, 30, HOST, "rdrand", "runs on the real vCPU"),
@@ -213,6 +212,17 @@ static void apply_model(struct cpuid_table *t, const struct cpuid_table *host)
 	}
 }
 
+/* Leaf 0xd for XCR0 <= x87|SSE: the legacy region and the header, 576 bytes whatever
+ * XCR0 enables; no XSAVEOPT/XSAVEC/XSAVES, no further components. */
+static void xsave_leaf(struct kvm_cpuid_entry2 *e)
+{
+	e->eax = e->ebx = e->ecx = e->edx = 0;
+	if (e->index == 0) {
+		e->eax = 3;
+		e->ebx = e->ecx = 576;
+	}
+}
+
 /* Identification and topology fields: one logical processor, APIC ID 0 (emu_cpuid puts
  * the vCPU's), no cache sharing beyond it. */
 static void fix_fields(struct cpuid_table *t)
@@ -232,9 +242,9 @@ static void fix_fields(struct cpuid_table *t)
 		if (e->function == 7 && e->index > 0)
 			e->eax = e->ebx = e->ecx = e->edx = 0;
 		if (e->function == 0xd)
-			e->eax = 0;                   /* no XSAVE state components */
-		if (e->function == 0xd || e->function == 6)
-			e->ebx = e->ecx = e->edx = 0; /* no power management, no XSAVE */
+			xsave_leaf(e);
+		if (e->function == 6)
+			e->ebx = e->ecx = e->edx = 0; /* no power management */
 		if (e->function == 0xb)
 			e->edx = 0;                   /* x2APIC ID */
 		if (e->function == 4)
@@ -311,6 +321,7 @@ uint64_t cpuid__cr4_valid(const struct cpuid_table *t)
 	v |= cpuid__has(t, 1, EDX, 4) ? CR4_TSD : 0;
 	v |= cpuid__has(t, 1, EDX, 7) ? CR4_MCE : 0;
 	v |= cpuid__has(t, 7, ECX, 2) ? CR4_UMIP : 0;
+	v |= cpuid__has(t, 1, ECX, 26) ? CR4_OSXSAVE : 0;
 	return v;
 }
 

@@ -54,6 +54,7 @@ int emu_mov_dr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_dtr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_misc_priv(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_icebp(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
+int emu_xsave(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_msr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 /* The model's MSRs (msr_model.c): 0, 1 for #GP, -1 when idx is none of them. */
 int msr_model__read(struct vcpu *vcpu, uint32_t idx, uint64_t *val);

@@ -271,8 +271,11 @@ int emu_cpuid(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 
 	vcpu->stats.emulated[EMU_CPUID]++;
 	cpuid__lookup(&vcpu->vm->cpuid, (uint32_t)g->gpr[R_AX], (uint32_t)g->gpr[R_CX], out);
-	if ((uint32_t)g->gpr[R_AX] == 1)
+	if ((uint32_t)g->gpr[R_AX] == 1) {
 		out[1] = (out[1] & 0x00ffffffu) | (vcpu->id << 24);
+		if (vcpu->v.cr4 & CR4_OSXSAVE)
+			out[2] |= BIT(27);            /* OSXSAVE mirrors CR4 */
+	}
 	/* IA32_MISC_ENABLE's "limit CPUID maxval" (bit 22) caps leaf 0 at 2. */
 	if ((uint32_t)g->gpr[R_AX] == 0 && (vcpu->v.msr.misc_enable & BIT(22)) && out[0] > 2)
 		out[0] = 2;

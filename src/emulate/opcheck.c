@@ -4,7 +4,7 @@
  * limit, LOCK on anything but a read-modify-write of memory, the one-byte opcodes that
  * 64-bit mode removed, VEX/EVEX/XOP escapes (no AVX for a shade guest), and the
  * instructions whose feature the guest's CPUID hides or whose enabling control bit a
- * shade guest cannot set (VMX, SVM, XSAVE, FSGSBASE, ...). SDM vol. 2: 2.1 and 2.3
+ * shade guest cannot set (VMX, SVM, AVX, FSGSBASE, ...). SDM vol. 2: 2.1 and 2.3
  * (prefixes, VEX), LOCK, Appendix A (opcode maps, the "i64" and "o64" marks); each
  * instruction's "Protected Mode Exceptions" for the CPUID conditions.
  *
@@ -154,7 +154,7 @@ int opcheck__fault(const struct opscan *s, bool mode64, struct xfault *xf)
 		return xfault_set(xf, X86_UD, false, 0);
 	if (s->esc == ESC_VEX) {
 		/* VEX after 66/F2/F3/LOCK/REX is #UD (SDM 2.3.2); SIMD VEX needs
-		 * CR4.OSXSAVE, which a shade guest cannot set. */
+		 * XCR0.AVX, which a shade guest cannot set (XCR0 <= x87|SSE). */
 		if (s->lock || s->rep || s->repne || s->opsize || s->rex || !vex_gpr(s))
 			return xfault_set(xf, X86_UD, false, 0);
 		return 0;
@@ -168,15 +168,15 @@ int opcheck__fault(const struct opscan *s, bool mode64, struct xfault *xf)
 
 /*
  * Instructions a shade guest never has: their enabling bit (CR4.VMXE, EFER.SVME,
- * CR4.SMXE, CR4.OSXSAVE, CR4.FSGSBASE, CR4.PKE) is refused, or the feature is absent
- * from every shade CPUID table (SGX, SMAP, RTM, INVPCID, RDSEED, RDPID (which capstone
- * decodes as RDSEED), MONITOR): the OFF entries of cpuid.c's model.
+ * CR4.SMXE, CR4.FSGSBASE, CR4.PKE) is refused, or the feature is absent from every
+ * shade CPUID table (XSAVEOPT/C/S, SGX, SMAP, RTM, INVPCID, RDSEED, RDPID (which
+ * capstone decodes as RDSEED), MONITOR): the OFF entries of cpuid.c's model. XSAVE,
+ * XRSTOR, XGETBV and XSETBV follow the model's XSAVE bit (xsave.c checks CR4.OSXSAVE).
  */
 static const x86_insn never[] = {
-	X86_INS_GETSEC, X86_INS_XSAVE, X86_INS_XSAVE64, X86_INS_XRSTOR, X86_INS_XRSTOR64,
-	X86_INS_XSAVEOPT, X86_INS_XSAVEOPT64, X86_INS_XSAVEC, X86_INS_XSAVEC64,
+	X86_INS_GETSEC, X86_INS_XSAVEOPT, X86_INS_XSAVEOPT64, X86_INS_XSAVEC, X86_INS_XSAVEC64,
 	X86_INS_XSAVES, X86_INS_XSAVES64, X86_INS_XRSTORS, X86_INS_XRSTORS64,
-	X86_INS_XGETBV, X86_INS_XSETBV, X86_INS_RDFSBASE, X86_INS_RDGSBASE, X86_INS_WRFSBASE,
+	X86_INS_RDFSBASE, X86_INS_RDGSBASE, X86_INS_WRFSBASE,
 	X86_INS_WRGSBASE, X86_INS_ENCLS, X86_INS_ENCLU, X86_INS_CLAC, X86_INS_STAC,
 	X86_INS_XBEGIN, X86_INS_XEND, X86_INS_XABORT, X86_INS_XTEST, X86_INS_INVPCID,
 	X86_INS_RDSEED, X86_INS_MONITOR, X86_INS_MWAIT, X86_INS_INVLPGA,
@@ -209,7 +209,9 @@ static const struct feature insn_features[] = {
 	{ X86_INS_CMPXCHG8B, 1, 3, 8 }, { X86_INS_CLFLUSH, 1, 3, 19 },
 	{ X86_INS_CLFLUSHOPT, 7, 1, 23 }, { X86_INS_CLWB, 7, 1, 24 }, { X86_INS_FXSAVE, 1, 3, 24 },
 	{ X86_INS_FXRSTOR, 1, 3, 24 }, { X86_INS_FXSAVE64, 1, 3, 24 },
-	{ X86_INS_FXRSTOR64, 1, 3, 24 },
+	{ X86_INS_FXRSTOR64, 1, 3, 24 }, { X86_INS_XSAVE, 1, 2, 26 }, { X86_INS_XSAVE64, 1, 2, 26 },
+	{ X86_INS_XRSTOR, 1, 2, 26 }, { X86_INS_XRSTOR64, 1, 2, 26 }, { X86_INS_XGETBV, 1, 2, 26 },
+	{ X86_INS_XSETBV, 1, 2, 26 },
 };
 
 static bool cpuid_bit(struct vcpu *vcpu, const struct feature *f)

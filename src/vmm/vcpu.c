@@ -68,7 +68,8 @@ static uint64_t real_cr0(const struct vcpu_virt *v)
 
 static uint64_t real_cr4(const struct vcpu_virt *v)
 {
-	return CR4_PAE | CR4_PGE | CR4_UMIP | (v->cr4 & (CR4_TSD | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT));
+	return CR4_PAE | CR4_PGE | CR4_UMIP |
+	       (v->cr4 & (CR4_TSD | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE));
 }
 
 void vcpu__sync_control_regs(struct vcpu *vcpu)
