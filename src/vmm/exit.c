@@ -160,6 +160,10 @@ static bool end_trace_step(struct vcpu *vcpu, unsigned vec)
  * switched). An NMI raised meanwhile stays pending, one at most, as on the CPU.
  */
 #define NMI_STACK_SPAN (64 * 1024)
+/* How soon a vCPU leaves KVM_RUN to look again while an NMI waits for its handler's
+ * return, and while an interrupt waits for IF (see vcpu.c's entry_deadline). */
+#define NMI_POLL_NS 100000ULL
+#define WINDOW_POLL_NS 1000000ULL
 
 static void nmi_unblock_check(struct vcpu *vcpu, uint64_t sp)
 {
@@ -489,15 +493,17 @@ void exit__prepare_entry(struct vcpu *vcpu)
 	struct vm *vm = vcpu->vm;
 
 	run->request_interrupt_window = 0;
-	/* A pending NMI is delivered at the next exit (exit__signal_exit at the latest). */
-	vcpu->poll_soon = nmi_pending(vcpu);
+	/* A pending NMI is delivered at the next exit (exit__signal_exit at the latest): its
+	 * handler's IRET, which unblocks it, is not seen, so look again soon. */
+	vcpu->poll_ns = nmi_pending(vcpu) ? NMI_POLL_NS : 0;
 	if (vcpu->virq_in_flight || vcpu->step.active || !devices__irq_pending(vm))
 		return;
 	if (vcpu->guest_if && kvm__interrupt(vcpu->fd, MON_VEC_VIRQ) == 0) {
 		vcpu->virq_in_flight = true;
 	} else {
 		run->request_interrupt_window = 1;
-		vcpu->poll_soon = true;    /* no window exit after STI on some backends */
+		if (!vcpu->poll_ns)
+			vcpu->poll_ns = WINDOW_POLL_NS;   /* no window exit after STI on some backends */
 	}
 }
 

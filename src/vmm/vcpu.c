@@ -519,20 +519,16 @@ static void backend_resync(struct vcpu *vcpu)
 /*
  * The host timer for the next KVM_RUN: the earliest device deadline, and, while an
  * event waits on the guest (an interrupt for IF, an NMI for its handler's return), a
- * poll WINDOW_POLL_NS ahead: a backend that gives no interrupt-window exit after STI
- * (kvm_pvm in compatibility mode) would otherwise hold the interrupt until some
- * unrelated exit, forever in a guest that spins with interrupts on.
+ * poll `poll_ns` ahead (exit__prepare_entry): a backend that gives no interrupt-window
+ * exit after STI (kvm_pvm in compatibility mode) would otherwise hold the interrupt
+ * until some unrelated exit, forever in a guest that spins with interrupts on.
  */
-#define WINDOW_POLL_NS 1000000ULL
-
 static uint64_t entry_deadline(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 	uint64_t next = timers__next(&vm->timers);
-	if (vcpu->poll_soon) {
-		uint64_t poll = vclock__mono(&vm->clock) + WINDOW_POLL_NS;
-		next = MIN(next, poll);
-	}
+	if (vcpu->poll_ns)
+		next = MIN(next, vclock__mono(&vm->clock) + vcpu->poll_ns);
 	return next;
 }
 

@@ -43,7 +43,7 @@ struct vcpu {
 	 * stack, see exit.c); nmi_frame is the stack pointer the delivery left. */
 	bool nmi_blocked;
 	uint64_t nmi_frame;
-	bool poll_soon;              /* an event waits on the guest: wake from KVM_RUN soon */
+	uint64_t poll_ns;            /* an event waits on the guest: leave KVM_RUN within this (0: no) */
 
 	/* A TLB flush the monitor must run before the guest resumes (-1: all). */
 	bool flush_pending;
