@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "devices.h"
+#include "lapic.h"
 #include "emulate.h"
 #include "exit.h"
 #include "physmap.h"
@@ -281,6 +282,37 @@ START_TEST(first_touch_is_a_hidden_fault)
 	exit__handle(&vcpu);
 	ck_assert(atomic_load(&vm.stop));
 	ck_assert_ptr_nonnull(strstr(vm.stop_reason, "outside its RAM"));
+}
+END_TEST
+
+START_TEST(apic_mmio_runs_against_the_device)
+{
+	/* mov 0xfee00030, %eax: the local APIC's version register, paging off */
+	static const uint8_t rd[] = { 0xa1, 0x30, 0x00, 0xe0, 0xfe };
+	poke(CODE, rd, sizeof(rd));
+	trap(X86_PF, 0x0, CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+	run->s.regs.sregs.cr2 = 0xfee00030;
+	exit__handle(&vcpu);
+	ck_assert(!atomic_load(&vm.stop));
+	ck_assert_uint_eq(run->s.regs.regs.rax & 0xffffffff, 0x50014);
+	ck_assert_uint_eq(run->s.regs.regs.rip, CODE + sizeof(rd));
+	ck_assert_uint_eq(vcpu.stats.mmio_faults, 1);
+	/* movl $0x40, 0xfee00080: TPR, which CR8 shows */
+	static const uint8_t wr[] = { 0xc7, 0x05, 0x80, 0x00, 0xe0, 0xfe, 0x40, 0, 0, 0 };
+	poke(CODE, wr, sizeof(wr));
+	trap(X86_PF, 0x2, CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+	run->s.regs.sregs.cr2 = 0xfee00080;
+	exit__handle(&vcpu);
+	ck_assert(!atomic_load(&vm.stop));
+	ck_assert_uint_eq(lapic__cr8(devices__lapic(&vm)), 4);
+	/* movups 0xfee00030, %xmm0: refused with a report, never run with a wrong result */
+	static const uint8_t sse[] = { 0x0f, 0x10, 0x05, 0x30, 0x00, 0xe0, 0xfe };
+	poke(CODE, sse, sizeof(sse));
+	trap(X86_PF, 0x0, CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+	run->s.regs.sregs.cr2 = 0xfee00030;
+	exit__handle(&vcpu);
+	ck_assert(atomic_load(&vm.stop));
+	ck_assert_ptr_nonnull(strstr(vm.stop_reason, "against the device"));
 }
 END_TEST
 
@@ -812,6 +844,7 @@ int main(void)
 	tcase_add_test(tc, iret_to_ring3_restores_the_outer_frame);
 	tcase_add_test(tc, unreachable_handler_is_a_triple_fault);
 	tcase_add_test(tc, first_touch_is_a_hidden_fault);
+	tcase_add_test(tc, apic_mmio_runs_against_the_device);
 	tcase_add_test(tc, writes_to_the_gdt_reach_the_mirror);
 	tcase_add_test(tc, writes_unicorn_cannot_take_are_single_stepped);
 	tcase_add_test(tc, virtual_interrupt_on_a_monitor_stub_resumes_the_stub);
