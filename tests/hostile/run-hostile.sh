@@ -18,7 +18,8 @@
 #   died     a guest triple fault, a HLT with interrupts off, a debug-exit write by
 #            random code: what a real CPU would do too
 #   limit    a stop shade reports by design (guest-physical memory outside RAM, real or
-#            virtual-8086 mode, a GDT over the monitor's entries)
+#            virtual-8086 mode, a GDT over the monitor's entries, a device access in a
+#            form shade does not run against a device: x87/SSE operands, 16-bit code)
 #   known    a stop listed in KNOWN (a known shade bug; printed with its reproducer)
 #   FAIL     anything else: a sanitizer report, a signal, a shade internal error, an
 #            audit violation, a hang, an emulator stop not in KNOWN
@@ -91,7 +92,7 @@ classify() {
 	*"shadow MMU audit"*) cls=FAIL ;;
 	*"guest triple fault (shutdown)"*|*"guest halted with interrupts disabled"*|*"to the debug-exit port"*)
 		cls=died ;;
-	*"outside its RAM"*|*"lie outside guest RAM"*|*"real mode is not supported"*|*"virtual-8086 mode: not supported"*|*"reserved for shade's monitor"*|*"reaches the monitor's descriptors"*)
+	*"outside its RAM"*|*"lie outside guest RAM"*|*"real mode is not supported"*|*"virtual-8086 mode: not supported"*|*"reserved for shade's monitor"*|*"reaches the monitor's descriptors"*|*"against the device at guest-physical"*)
 		cls=limit ;;
 	"") why="status $2 without a report"; cls=FAIL ;;
 	*)
