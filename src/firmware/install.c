@@ -47,14 +47,17 @@ static int install_tables(struct vm *vm)
 	    (r = firmware__build_mptable(&a, &p, &mpfp)))
 		goto out;
 	firmware__build_bda(bda, ebda);
-	if ((r = write_guest(vm, FW_FSEG_BASE, fseg, FW_FSEG_SIZE)) ||
+	/* Only what the tables use: the rest of the segment stays unbacked (it reads as
+	 * zeros all the same) instead of adding zero pages for sharing to find. */
+	if ((r = write_guest(vm, FW_FSEG_BASE, fseg, a.used)) ||
 	    (r = write_guest(vm, FW_BDA_BASE, bda, sizeof(bda))) ||
 	    (r = write_guest(vm, FW_EBDA_BASE, ebda, sizeof(ebda))))
 		goto out;
-	/* A BIOS leaves mode 3 with a cleared screen: blank cells, not zeros. The 32 KiB
-	 * reuse the F-segment buffer. */
+	/* A BIOS leaves mode 3 with a cleared screen: blank cells, not zeros; the page on
+	 * display only (the rest of the 32 KiB reads as zeros, which show as blanks too).
+	 * The F-segment buffer is reused. */
 	cga__blank(fseg);
-	r = write_guest(vm, CGA_VRAM, fseg, CGA_VRAM_SIZE);
+	r = write_guest(vm, CGA_VRAM, fseg, CGA_COLS * CGA_ROWS * 2);
 out:
 	free(fseg);
 	return r;

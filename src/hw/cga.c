@@ -117,11 +117,12 @@ static size_t cell_offset(const struct cga *c, unsigned cell)
 	return ((size_t)(start + cell) * 2) % CGA_VRAM_SIZE;
 }
 
+/* A cell shows nothing when it holds a space or a NUL, whatever its colours. */
 bool cga__written(const struct cga *c, const uint8_t *vram)
 {
 	for (unsigned i = 0; i < CGA_COLS * CGA_ROWS; i++) {
-		size_t o = cell_offset(c, i);
-		if (vram[o] != (CGA_BLANK & 0xff) || vram[o + 1] != CGA_BLANK >> 8)
+		uint8_t ch = vram[cell_offset(c, i)];
+		if (ch != ' ' && ch != 0)
 			return true;
 	}
 	return false;

@@ -41,7 +41,7 @@ void cga__init(struct cga *c);
 int cga__register(struct cga *c, struct bus *pio);
 /* Fill a copy of the text buffer (CGA_VRAM_SIZE bytes) with blank cells. */
 void cga__blank(uint8_t *vram);
-/* Whether the page the CRTC displays holds anything but blank cells. */
+/* Whether the page the CRTC displays shows any character (not space or NUL). */
 bool cga__written(const struct cga *c, const uint8_t *vram);
 /* The displayed page as text: one line per row, trailing blanks and blank rows at the
  * end dropped, bytes outside printable ASCII shown as '.'. Returns the length. */

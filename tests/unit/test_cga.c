@@ -97,8 +97,12 @@ START_TEST(test_render)
 	cga__render(&c, vram, text, sizeof(text));
 	ck_assert(!strncmp(text, "\n", 1));
 	ck_assert(!strncmp(text + 1, "                ", 16));
-	/* Writing blank cells over everything reads as unwritten again. */
+	/* Writing blank cells over everything reads as unwritten again; so do zeros and
+	 * spaces in other colours (a screen cleared some other way). */
 	cga__blank(vram);
+	ck_assert(!cga__written(&c, vram));
+	memset(vram, 0, 200);
+	vram[201] = 0x4e;
 	ck_assert(!cga__written(&c, vram));
 }
 END_TEST
