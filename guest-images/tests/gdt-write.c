@@ -3,10 +3,10 @@
  * paging off and with 32-bit paging on (SDM vol. 3 3.5.1: the CPU reads descriptors
  * from the table at every segment load, so a rewritten descriptor is what the next load
  * gets). The GDT is the one boot.S loaded with paging off; its free slots serve as
- * ordinary data. Writes go through DS and through FS with a non-zero base (a per-CPU
- * segment, as kernels keep one): data words, then a descriptor changed in place and
- * reloaded into GS, whose base the next read must use; and SS's descriptor changed
- * without a reload, which must not change SS.
+ * ordinary data. Writes go through DS, through FS with a non-zero base (a per-CPU
+ * segment, as kernels keep one) and through ES with that base (STOS): data words,
+ * then a descriptor changed in place and reloaded into GS, whose base the next read
+ * must use; and SS's descriptor changed without a reload, which must not change SS.
  */
 #include "desc.h"
 #include "paging.h"
@@ -48,6 +48,18 @@ static void round_(const char *what, u32 salt)
 	for (int i = 0; i < 8; i++)
 		bad += data[i] != ~salt + (u32)i;
 	test__eq_dec(0, bad, "%s: data words in the GDT's page written through FS (base 0x%x)", what,
+		     (u32)(uintptr_t)gdt__table);
+	/* ...and through ES with that base (a string store, as a kernel's memset would). */
+	write_es(SEL(SLOT_FS, 0));
+	for (u32 i = 0; i < 8; i++) {
+		u32 v = salt * 3 + i, off = SLOT_DATA * 8 + 4 * i;
+		asm volatile("stosl" : "+a"(v), "+D"(off) : : "memory");
+	}
+	write_es(SEL_KDATA);
+	bad = 0;
+	for (int i = 0; i < 8; i++)
+		bad += data[i] != salt * 3 + (u32)i;
+	test__eq_dec(0, bad, "%s: data words in the GDT's page written through ES (base 0x%x)", what,
 		     (u32)(uintptr_t)gdt__table);
 
 	/* GS's descriptor, already used (accessed), rewritten in place through DS and

@@ -13,7 +13,8 @@
  * that faulted on a device page runs here against the device (mmio.c).
  * Two engines per vCPU, one for 32-bit code and one for 64-bit code (a 64-bit guest
  * kernel's page-table writes come here). Limits (checked, never guessed): 32-bit code
- * with flat segments only (every segment base 0), 64-bit code with any FS/GS base.
+ * with CS, DS, ES and SS based at 0 (FS and GS may have any base), 64-bit code with any
+ * FS/GS base; segment limits are not checked.
  * Known gap: the guest's x87/SSE state stays in KVM; an FPU or SSE instruction stepped
  * here computes with unicorn's own registers (KVM_GET_FPU into the engine is not built).
  */
@@ -290,7 +291,9 @@ static const int uc_gprs64[16] = {
 	UC_X86_REG_R15,
 };
 
-/* The guest's registers into the engine; 64-bit code keeps its FS/GS bases. */
+/* The guest's registers into the engine; FS and GS keep their bases (32-bit code: set
+ * through the base MSRs, which unicorn's 32-bit mode honours for FS:/GS: operands, while
+ * it has no register for them; a kernel's per-CPU segment is an FS or GS with a base). */
 static void regs_in(struct ucctx *c, const struct gstate *g)
 {
 	if (c->is64) {
@@ -304,6 +307,10 @@ static void regs_in(struct ucctx *c, const struct gstate *g)
 		uint32_t v = (uint32_t)g->gpr[i];
 		uc_reg_write(c->uc, uc_gprs[i], &v);
 	}
+	uc_x86_msr fs = { 0xc0000100, g->seg[S_FS].unusable ? 0 : (uint32_t)g->seg[S_FS].base };
+	uc_x86_msr gs = { 0xc0000101, g->seg[S_GS].unusable ? 0 : (uint32_t)g->seg[S_GS].base };
+	uc_reg_write(c->uc, UC_X86_REG_MSR, &fs);
+	uc_reg_write(c->uc, UC_X86_REG_MSR, &gs);
 }
 
 static void regs_out(struct ucctx *c, struct gstate *g)
@@ -333,7 +340,7 @@ int emu_unicorn_step(struct vcpu *vcpu, struct xfault *xf)
 
 	if (!is64 && !gs_32bit(g))
 		return -ENOSYS;
-	for (unsigned s = S_ES; !is64 && s <= S_GS; s++)
+	for (unsigned s = S_ES; !is64 && s <= S_DS; s++)
 		if (!g->seg[s].unusable && g->seg[s].base != 0)
 			return -ENOSYS;
 	if (!(c = engine(vcpu, is64)))

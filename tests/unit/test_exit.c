@@ -352,14 +352,14 @@ END_TEST
 
 START_TEST(writes_unicorn_cannot_take_are_single_stepped)
 {
-	/* With a segment base shade does not hand to unicorn, the CPU does the write
-	 * with TF set and the #DB after it re-mirrors the page. */
-	static const uint8_t insn[] = { 0x64, 0xa3, 0x30, 0x00, 0x00, 0x00 }; /* mov %eax,%fs:0x30 */
+	/* With a segment base shade does not hand to unicorn (ES, DS, SS), the CPU does
+	 * the write with TF set and the #DB after it re-mirrors the page. */
+	static const uint8_t insn[] = { 0x26, 0xa3, 0x30, 0x00, 0x00, 0x00 }; /* mov %eax,%es:0x30 */
 	poke(CODE, insn, sizeof(insn));
 	vcpu.v.gdtr.limit = 7 * 8 - 1;
 	ck_assert_int_eq(seg__mirror_gdt(&vcpu), 0);
 	trap(X86_PF, 0x3, CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
-	run->s.regs.sregs.fs.base = GDT;
+	run->s.regs.sregs.es.base = GDT;
 	run->s.regs.sregs.cr2 = GDT + 0x30;
 	exit__handle(&vcpu);
 	ck_assert(vcpu.step.active);
@@ -374,6 +374,31 @@ START_TEST(writes_unicorn_cannot_take_are_single_stepped)
 	ck_assert_uint_eq(vcpu.stats.reflected[X86_DB], 0);      /* shade's own #DB */
 	ck_assert_uint_eq(*ptab__pte(&vm.physmap, GDT, false) & (PTE_P | PTE_RW), PTE_P);
 	ck_assert_uint_eq(*monitor__gdt_entry(&vm.mon, 0, 6), seg__compress(d, false));
+}
+END_TEST
+
+/* A 32-bit kernel's per-CPU segment: a write through FS (or GS) with a base is stepped
+ * in unicorn with that base, in the same exit, and reaches the mirror. */
+START_TEST(writes_through_a_based_fs_run_in_unicorn)
+{
+	static const uint8_t insn[] = { 0x64, 0xa3, 0x30, 0x00, 0x00, 0x00 }; /* mov %eax,%fs:0x30 */
+	uint64_t d = desc(0x200000, 0xff, 0x93, 0x4);
+	poke(CODE, insn, sizeof(insn));
+	poke(GDT + 0x30, &d, 8);
+	vcpu.v.gdtr.limit = 7 * 8 - 1;
+	ck_assert_int_eq(seg__mirror_gdt(&vcpu), 0);
+	d = desc(0x123456, 0xfe, 0x93, 0x4);
+	run->s.regs.regs.rax = (uint32_t)d;
+	trap(X86_PF, 0x3, CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+	run->s.regs.sregs.fs.base = GDT;
+	run->s.regs.sregs.cr2 = GDT + 0x30;
+	exit__handle(&vcpu);
+	ck_assert_msg(!atomic_load(&vm.stop), "VM stopped: %s", vm.stop_reason);
+	ck_assert(!vcpu.step.active);
+	ck_assert_uint_eq(run->s.regs.regs.rip, CODE + sizeof(insn));
+	ck_assert_uint_eq(peek32(GDT + 0x30), (uint32_t)d);   /* the low half: limit, base 15:0 */
+	uint64_t now = peek32(GDT + 0x30) | (uint64_t)peek32(GDT + 0x34) << 32;
+	ck_assert_uint_eq(*monitor__gdt_entry(&vm.mon, 0, 6), seg__compress(now, false));
 }
 END_TEST
 
@@ -847,6 +872,7 @@ int main(void)
 	tcase_add_test(tc, apic_mmio_runs_against_the_device);
 	tcase_add_test(tc, writes_to_the_gdt_reach_the_mirror);
 	tcase_add_test(tc, writes_unicorn_cannot_take_are_single_stepped);
+	tcase_add_test(tc, writes_through_a_based_fs_run_in_unicorn);
 	tcase_add_test(tc, virtual_interrupt_on_a_monitor_stub_resumes_the_stub);
 	tcase_add_test(tc, sysenter_and_sysexit_follow_the_msrs);
 	tcase_add_test(tc, bytes_no_cpu_runs_are_the_guests_ud);
