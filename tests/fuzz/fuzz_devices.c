@@ -13,12 +13,19 @@
  *   2 u32 ns: the clock moves on (up to ~4 s) and due timers fire (devices__poll)
  *   3 the CPU acknowledges an interrupt if one is pending
  *   4 u32 gpa, u8 n, n bytes: guest stores into its 256 KiB of RAM (balloon rings)
- *   5-7 a read of a random port of the table, no fields (cheap status polling)
+ *   5 u16 offset, u32 value: an access to the local APIC (offset bit 12 clear) or I/O
+ *     APIC page, a write if op bit 5, 1/2/4/8 bytes (op bits 3-4 pick 1, 2, 4; bit 6: 8)
+ *   6 u8 msr, u32 value: WRMSR (op bit 5) or RDMSR of the local APIC's MSRs: APIC_BASE
+ *     (msr 0), TSC_DEADLINE (1), else x2APIC 0x800 + msr; op bit 6 makes the value's
+ *     high half the value again
+ *   7 a read of a random port of the table, no fields (cheap status polling)
  */
 #include <string.h>
 
 #include "devices.h"
 #include "fuzz.h"
+#include "ioapic.h"
+#include "lapic.h"
 
 #define RAM (256 * 1024)
 #define MAX_OPS 2048
@@ -82,6 +89,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (got > RAM - gpa)
 				got = RAM - gpa;
 			FUZZ_CHECK(pmap__write(&vm->pmap, GPA(gpa), p, got) == 0);
+			break;
+		}
+		case 5: {
+			uint16_t off = fin__u16(&in);
+			uint64_t w = fin__u32(&in);
+			uint64_t base = (off & 0x1000) ? IOAPIC_BASE : LAPIC_DEFAULT_BASE;
+			unsigned n = (op & 0x40) ? 8 : len;
+			uint64_t a = base + (off & (0xfff & ~(uint64_t)(n - 1)));
+			/* The page may have moved (APIC_BASE) or be unclaimed: 1 is fine. */
+			FUZZ_CHECK(bus__access(&vm->mmio, a, &w, n, op & 0x20) >= 0);
+			break;
+		}
+		case 6: {
+			struct lapic *apic = devices__lapic(vm);
+			uint8_t m = fin__u8(&in);
+			uint64_t val = fin__u32(&in);
+			uint32_t msr = m == 0 ? MSR_IA32_APIC_BASE : m == 1 ? MSR_IA32_TSC_DEADLINE
+								    : MSR_X2APIC_FIRST + m;
+			if (op & 0x40)
+				val |= val << 32;
+			FUZZ_CHECK(apic && lapic__owns_msr(msr));
+			int r = (op & 0x20) ? lapic__msr_write(apic, msr, val)
+					    : lapic__msr_read(apic, msr, &val);
+			FUZZ_CHECK(r == 0 || r == 1);
 			break;
 		}
 		default:
