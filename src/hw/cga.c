@@ -155,6 +155,11 @@ size_t cga__render(const struct cga *c, const uint8_t *vram, char *out, size_t c
 	return keep;
 }
 
+size_t cga__page_offset(const struct cga *c)
+{
+	return cell_offset(c, 0);
+}
+
 unsigned cga__cursor(const struct cga *c)
 {
 	return (unsigned)(c->crtc[0x0e] << 8 | c->crtc[0x0f]);

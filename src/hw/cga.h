@@ -46,6 +46,8 @@ bool cga__written(const struct cga *c, const uint8_t *vram);
 /* The displayed page as text: one line per row, trailing blanks and blank rows at the
  * end dropped, bytes outside printable ASCII shown as '.'. Returns the length. */
 size_t cga__render(const struct cga *c, const uint8_t *vram, char *out, size_t cap);
+/* Where the displayed page starts in the buffer (bytes); it may wrap at the end. */
+size_t cga__page_offset(const struct cga *c);
 /* Cursor location (0x0e/0x0f) as a cell index. */
 unsigned cga__cursor(const struct cga *c);
 

@@ -281,10 +281,15 @@ void devices__exit(struct vm *vm)
  * vCPUs are gone. */
 static bool render_screen(struct vm *vm, struct devices *d)
 {
-	uint8_t *vram = malloc(CGA_VRAM_SIZE);
+	/* Only the displayed page is read (reading backs guest pages): at most two
+	 * pieces, when it wraps at the end of the 32 KiB. */
+	uint8_t *vram = calloc(1, CGA_VRAM_SIZE);
+	size_t off = cga__page_offset(&d->cga), len = CGA_COLS * CGA_ROWS * 2;
+	size_t first = MIN(len, CGA_VRAM_SIZE - off);
 	bool written = false;
 	d->screen[0] = 0;
-	if (vram && !pmap__read(&vm->pmap, GPA(CGA_VRAM), vram, CGA_VRAM_SIZE)) {
+	if (vram && !pmap__read(&vm->pmap, GPA(CGA_VRAM + off), vram + off, first) &&
+	    !pmap__read(&vm->pmap, GPA(CGA_VRAM), vram, len - first)) {
 		written = cga__written(&d->cga, vram);
 		cga__render(&d->cga, vram, d->screen, sizeof(d->screen));
 	}

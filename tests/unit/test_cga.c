@@ -97,6 +97,11 @@ START_TEST(test_render)
 	cga__render(&c, vram, text, sizeof(text));
 	ck_assert(!strncmp(text, "\n", 1));
 	ck_assert(!strncmp(text + 1, "                ", 16));
+	ck_assert_uint_eq(cga__page_offset(&c), 160);
+	c.crtc[0x0c] = 0x3f;
+	c.crtc[0x0d] = 0xff;                         /* the page wraps at 32 KiB */
+	ck_assert_uint_eq(cga__page_offset(&c), 0x7ffe);
+	c.crtc[0x0c] = c.crtc[0x0d] = 0;
 	/* Writing blank cells over everything reads as unwritten again; so do zeros and
 	 * spaces in other colours (a screen cleared some other way). */
 	cga__blank(vram);
