@@ -154,17 +154,32 @@ static void trace_gfn(struct vcpu *vcpu, gfn_t g, bool on)
 	}
 }
 
-/* The guest frames of [base, base + limit] (at most the part a mirror holds). */
+/* A/D updates a walk would make, not made: finding the frames is not an access. */
+static int no_ad_update(void *ctx, gpa_t gpa, uint64_t old, uint64_t new, unsigned len)
+{
+	(void)ctx; (void)gpa; (void)old; (void)new; (void)len;
+	return 0;
+}
+
+/* The guest frames of [base, base + limit] (at most the part a mirror holds), as the
+ * guest's tables translate them now. */
 static unsigned table_gfns(struct vcpu *vcpu, uint64_t base, uint32_t limit, gfn_t *out)
 {
 	struct vm *vm = vcpu->vm;
 	uint64_t end = base + MIN(limit, (uint32_t)(GDT_ENTRIES * 8 - 1));
+	struct walk_mem wm = paging__walk_mem(vcpu);
+	struct walk_env env;
 	unsigned n = 0;
+	wm.cmpxchg = no_ad_update;
+	paging__env(vcpu, &env);
 	for (uint64_t a = base & PAGE_MASK; a <= end && n < TRACE_PAGES; a += PAGE_SIZE) {
-		struct xfault xf;
-		gpa_t gpa;
-		if (paging__translate(vcpu, a, ACC_READ | ACC_SUPERVISOR, &gpa, &xf))
-			continue;     /* not mapped now: nothing there to write */
+		struct walk w;
+		gpa_t gpa = GPA(a & 0xffffffffULL);
+		if (env.mode != PG_OFF) {
+			if (walker__walk(&env, &wm, a, 0, &w))
+				continue;     /* not mapped now: nothing there to write */
+			gpa = w.gpa;
+		}
 		if (pmap__in_ram(&vm->pmap, gpa_to_gfn(gpa)))
 			out[n++] = gpa_to_gfn(gpa);
 	}
