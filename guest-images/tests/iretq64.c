@@ -8,6 +8,7 @@
  * RPL 0 always comes to the VMM, which must do all of this itself.
  * The 32-bit kernel turns on IA-32e mode (lmode.h); each case is one far call into
  * 64-bit code that builds the frame, executes the IRET and reports where it landed.
+ * Then, still in IA-32e mode, XSAVE64/XRSTOR64 of XMM8 in 64-bit ring 0.
  * Selectors are compared without their RPL: a deprivileged ring 0 reads its own CS and
  * SS with the RPL of the ring it really runs in (docs/architecture.md).
  */
@@ -36,6 +37,7 @@ struct iret_case {
 _Static_assert(__builtin_offsetof(struct iret_case, landed) == 80, "layout");
 
 u32 iretq_run(u32 c);          /* 64-bit: runs one case */
+u32 iretq_xsave64(u32 area);   /* 64-bit: XSAVE64/XRSTOR64 of XMM8 */
 extern char iretq_compat[];    /* 32-bit landing site (compatibility mode) */
 volatile u32 iretq_compat_cs;
 
@@ -73,6 +75,19 @@ asm(".text\n"
     "xorl %eax, %eax\n\t"
     "popq %r12\n\tpopq %rbp\n\tpopq %rbx\n\t"
     "ret\n"
+    /* u32 iretq_xsave64(u32 area): XMM8 from the area's first 16 bytes, XSAVE64,
+     * XMM8 clobbered, XRSTOR64, XMM8 stored at area + 960 */
+    ".globl iretq_xsave64\n"
+    "iretq_xsave64:\n\t"
+    "movl %edi, %edi\n\t"
+    "movdqu (%rdi), %xmm8\n\t"
+    "movl $3, %eax\n\txorl %edx, %edx\n\t"
+    "xsave64 (%rdi)\n\t"
+    "movdqu 32(%rdi), %xmm8\n\t"
+    "movl $3, %eax\n\txorl %edx, %edx\n\t"
+    "xrstor64 (%rdi)\n\t"
+    "movdqu %xmm8, 960(%rdi)\n\t"
+    "xorl %eax, %eax\n\tret\n"
     ".code32\n"
     ".globl iretq_compat\n"
     "iretq_compat:\n\t"                        /* compatibility mode, ring 0 */
@@ -97,6 +112,25 @@ static void check_lands(const char *what, u64 ss)
 		 trap__name(trap__last.vector));
 	test__eq(0, c.rsp_delta, "%s: RSP is the frame's", what);
 	test__eq(ss, c.out_ss & 0xfffc, "%s: SS is the frame's", what);
+}
+
+/* While in IA-32e mode: XSAVE64/XRSTOR64 in 64-bit ring 0 keep XMM8 (16 XMM registers
+ * in 64-bit mode), when CPUID offers XSAVE. */
+static void check_xsave64(void)
+{
+	static u8 area[1024] __aligned(64);
+	static const u32 x8[4] = { 0xa1a1a1a1, 0xb2b2b2b2, 0xc3c3c3c3, 0xd4d4d4d4 };
+
+	if (!(cpu__info.f1_ecx & (1u << 26))) {
+		test__skip("XSAVE64 in 64-bit mode", "CPUID offers no XSAVE");
+		return;
+	}
+	memcpy(area, x8, 16);
+	write_cr4(read_cr4() | CR4_OSFXSR | (1u << 18));        /* OSXSAVE */
+	asm volatile(".byte 0x0f, 0x01, 0xd1" : : "a"(3), "d"(0), "c"(0));   /* XSETBV */
+	lmode__call64(iretq_xsave64, (u32)(uintptr_t)area);
+	test__ok(!memcmp(area + 160 + 8 * 16, x8, 16), "XSAVE64 in 64-bit ring 0 stores XMM8");
+	test__ok(!memcmp(area + 960, x8, 16), "XRSTOR64 in 64-bit ring 0 restores XMM8");
 }
 
 static u8 pt_mem[64 * 4096] __aligned(4096);
@@ -157,5 +191,6 @@ void test_main(void)
 		run(SEL_KCODE, 0, 0, 0, (u32)(uintptr_t)iretq_compat, false, false);
 		trap__expect(VEC_GP, 0, "IRETQ to 32-bit code with a null SS: #GP(0)");
 	}
+	check_xsave64();
 	test__done();
 }
