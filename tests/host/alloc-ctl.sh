@@ -25,7 +25,7 @@ ctl() { "$shade" ctl "$tmp/ctl" "$@"; }
 # settle: wait 2 periods of 250 ms after a change, then copy the CSV's latest rows
 settle() { sleep 0.6; }
 
-timeout 300 "$shade" host --quiet --log-dir "$tmp" --share-rate 0 --machine-mem 40M --tau 0 \
+timeout 800 "$shade" host --quiet --log-dir "$tmp" --share-rate 0 --machine-mem 40M --tau 0 \
 	--alloc-ms 250 --csv "$tmp/ms.csv" --swap-dir "$tmp" --ctl "$tmp/ctl" \
 	$(vm a) "-- memtouch 4 fill=seed:1 idle time=20" \
 	$(vm b) "-- memtouch 4 fill=seed:2 idle time=20" 2>"$tmp/err" &
