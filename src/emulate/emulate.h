@@ -32,6 +32,12 @@ int emulate__io_permitted(struct vcpu *vcpu, unsigned port, unsigned len, struct
  * emulate__insn; -ENOSYS or -EOPNOTSUPP when it cannot (the caller single-steps). */
 int emulate__traced_write(struct vcpu *vcpu, struct xfault *xf);
 
+/* After emulate__insn returned 0 for an instruction that began at cs0:rip0 with the
+ * guest's EFLAGS.TF set: raise the single-step #DB the CPU would (DR6.BS), unless the
+ * instruction was MOV/POP SS or moved control elsewhere. 0, or a negative errno when
+ * the #DB cannot be delivered. */
+int emulate__single_step(struct vcpu *vcpu, uint64_t rip0, uint16_t cs0);
+
 /* The guest executed SYSCALL (the real one landed in the monitor): enter the guest
  * kernel at its IA32_LSTAR as the CPU would. 0, or 1 with #UD. */
 int emulate__syscall(struct vcpu *vcpu, struct xfault *xf);

@@ -60,12 +60,19 @@ static void emulate_and_finish(struct vcpu *vcpu, enum emu_cause cause, unsigned
 			       uint32_t err)
 {
 	struct xfault xf;
+	/* The guest's own TF (not shade's step over a traced write) at the instruction. */
+	bool tf = (vcpu->g.rflags & RFL_TF) && !vcpu->step.active;
+	uint64_t rip0 = vcpu->g.rip;
+	uint16_t cs0 = vcpu->g.seg[S_CS].selector;
 	int r = emulate__insn(vcpu, cause, &xf);
 	if (vcpu->vm->cfg.trace && r)
 		fprintf(stderr, "trace: emulation result %d (fault vector %u error %#x)\n", r,
 			r == 1 ? xf.vector : 0, r == 1 ? xf.err : 0);
-	if (r == 0)
+	if (r == 0) {
+		if (tf && (r = emulate__single_step(vcpu, rip0, cs0)) < 0)
+			stop_unsupported(vcpu, r, "cannot deliver the single-step #DB");
 		return;
+	}
 	if (r == 1) {
 		deliver_emulated_fault(vcpu, &xf);
 		return;

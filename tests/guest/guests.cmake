@@ -38,6 +38,8 @@ list(APPEND SHADE_TEST_GUESTS cs-reload iret32 gdt-write higher-half)
 # RTC and COM1 routed through the I/O APIC with the i8259 masked).
 list(APPEND SHADE_TEST_GUESTS apic ioapic)
 set(SHADE_GUEST_QEMU_ARGS_ioapic -device pc-testdev)
+# single-step: the #DB after each instruction begun with EFLAGS.TF, emulated ones too.
+list(APPEND SHADE_TEST_GUESTS single-step)
 
 # Bytes fed to COM1 (the uart guest checks them; keep in sync with UART_INPUT there).
 set(SHADE_GUEST_INPUT_uart "shade-uart-input\n")
