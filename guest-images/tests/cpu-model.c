@@ -402,6 +402,17 @@ static void check_mca(void)
 	check_gp(0x400 + 4 * banks, 0, "MCi_CTL beyond MCG_CAP's banks");
 }
 
+/* RDPMC of counter 0: its low half, or the vector it raised. */
+static u32 user_rdpmc(u32 unused)
+{
+	u32 lo = 0;
+
+	(void)unused;
+	trap__arm();
+	asm volatile(TRAP_TRY("rdpmc") : "+a"(lo) : "c"(0) : "edx", "memory");
+	return trap__last.vector == TRAP_NONE ? lo : trap__last.vector;
+}
+
 static void check_counters(void)
 {
 	bool amd = is_amd();
@@ -432,6 +443,19 @@ static void check_counters(void)
 		}
 	}
 	check_gp(sel, amd ? 1ULL << 40 : 1ULL << 32, "event select with reserved bits");
+	if (cpu__tcg_skip("RDPMC reads the counters", "raises #UD for RDPMC"))
+		return;
+	try_wrmsr(ctr, 0x1234);
+	u32 cr4 = read_cr4();
+	write_cr4(cr4 | CR4_PCE);
+	u32 at0 = user_rdpmc(0), at3 = user__run(user_rdpmc, 0, FL_FIXED);
+	write_cr4(cr4 & ~CR4_PCE);
+	u32 at3_nopce = user__run(user_rdpmc, 0, FL_FIXED);
+	write_cr4(cr4);
+	try_wrmsr(ctr, 0);
+	test__eq(0x1234, at0, "RDPMC 0 at CPL 0 reads counter 0");
+	test__eq(0x1234, at3, "RDPMC 0 at CPL 3 with CR4.PCE reads counter 0");
+	test__eq(VEC_GP, at3_nopce, "RDPMC at CPL 3 without CR4.PCE: #GP");
 }
 
 void test_main(void)

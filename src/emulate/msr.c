@@ -223,8 +223,8 @@ int emu_msr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 
 /*
  * RDPMC: the model's counters (msr_model.c), which keep what was written. Ring 0, or
- * any ring with CR4.PCE; an index beyond the vendor's counters is #GP(0). At CPL 3 with
- * CR4.PCE set the real CPU runs it without an exit (the real PCE follows the guest's).
+ * any ring with CR4.PCE; an index beyond the vendor's counters is #GP(0). The real
+ * CR4.PCE is always clear, so every RDPMC traps to here.
  */
 int emu_rdpmc(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 {

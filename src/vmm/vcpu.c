@@ -66,10 +66,12 @@ static uint64_t real_cr0(const struct vcpu_virt *v)
 	return CR0_PE | CR0_PG | CR0_WP | CR0_NE | CR0_ET | (v->cr0 & (CR0_MP | CR0_EM | CR0_TS | CR0_AM));
 }
 
+/* CR4.PCE stays clear on the real CPU: RDPMC always traps and reads the model's
+ * counters (msr.c), never the host's. */
 static uint64_t real_cr4(const struct vcpu_virt *v)
 {
 	return CR4_PAE | CR4_PGE | CR4_UMIP |
-	       (v->cr4 & (CR4_TSD | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE));
+	       (v->cr4 & (CR4_TSD | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE));
 }
 
 void vcpu__sync_control_regs(struct vcpu *vcpu)
