@@ -1,5 +1,8 @@
 /*
- * seg.c: descriptors, the guest's descriptor tables and their real mirrors.
+ * seg.c: descriptors, the guest's descriptor tables and their real mirrors: decoding
+ * and the load checks, mirroring (ring compression, the lazy accessed bit), tracing the
+ * tables' frames so guest writes reach the mirror (paging off and on), and hiding the
+ * real entries of CS/SS selectors whose loaded segment the table no longer shows.
  */
 #include <errno.h>
 #include <string.h>
