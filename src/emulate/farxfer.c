@@ -153,6 +153,17 @@ static void null_inaccessible(struct vcpu *vcpu, unsigned new_cpl)
 
 
 /*
+ * Ring compression shows the guest's ring-0 selectors with RPL 1 (MOV r, CS; the CS a
+ * natively run far CALL pushed), and guests put what they read into their own IRET and
+ * RETF frames (kvm-unit-tests builds its exception-test frames from MOV r, CS). The
+ * guest has no ring 1 (shade refuses rings 1 and 2), so RPL 1 in a frame is its RPL 0.
+ */
+static uint64_t guest_sel(uint64_t sel)
+{
+	return (sel & 3) == 1 ? sel & ~3ULL : sel;
+}
+
+/*
  * The common tail of RETF and IRET: CS:EIP (and SS:ESP when returning outward) were
  * popped as `sel`, `eip`; `sp_after` is the stack pointer past them (and past RETF's
  * immediate), from where an outward return pops ESP and SS.
@@ -162,6 +173,7 @@ static int far_return(struct vcpu *vcpu, uint16_t sel, uint64_t eip, unsigned os
 {
 	struct gstate *g = &vcpu->g;
 	struct kvm_segment cs, ss;
+	sel = (uint16_t)guest_sel(sel);
 	unsigned rpl = sel & 3;
 	unsigned nwords = new_flags ? 3 : 2;
 	int r;
@@ -195,6 +207,7 @@ static int far_return(struct vcpu *vcpu, uint16_t sel, uint64_t eip, unsigned os
 	g->gpr[R_SP] = save;
 	if (r)
 		return r;
+	new_ss = guest_sel(new_ss);
 	if ((r = seg__check_stack(vcpu, (uint16_t)new_ss, rpl, X86_GP, &ss, xf)))
 		return r;
 	if (cs.l ? !canonical(eip) : eip > cs.limit)
@@ -270,6 +283,8 @@ static int iret64(struct vcpu *vcpu, unsigned osz, struct xfault *xf)
 	if (g->rflags & RFL_NT)
 		return gp0(xf);           /* no task return in IA-32e mode (the current NT;
 					   * the frame's NT is loaded like any flag) */
+	sel = guest_sel(sel);
+	ss = guest_sel(ss);
 	unsigned rpl = sel & 3;
 	if (rpl < g->cpl)
 		return xfault_set(xf, X86_GP, true, (uint32_t)sel & ~3u);

@@ -250,6 +250,24 @@ START_TEST(iret_to_ring3_restores_the_outer_frame)
 }
 END_TEST
 
+/* A guest kernel builds an IRET frame from what MOV r, CS showed it: RPL 1 under ring
+ * compression. That is its ring 0 (it has no ring 1): a same-level return, not a stop. */
+START_TEST(iret_frame_with_the_kernel_cs_as_the_guest_reads_it)
+{
+	static const uint8_t insn[] = { 0xcf };  /* iret */
+	poke(CODE, insn, sizeof(insn));
+	uint32_t frame[3] = { 0x5000, 0x09, RFL_FIXED | RFL_CF };
+	poke(KSTACK - 12, frame, sizeof(frame));
+	trap(X86_GP, 0, CODE, 0, RFL_FIXED | (1 << 12), KSTACK - 12);
+	exit__handle(&vcpu);
+	ck_assert(!atomic_load(&vm.stop));
+	ck_assert_uint_eq(run->s.regs.regs.rip, 0x5000);
+	ck_assert_uint_eq(run->s.regs.sregs.cs.selector & 3, 1);   /* real CPL 1 */
+	ck_assert_uint_eq(run->s.regs.regs.rsp, KSTACK);
+	ck_assert_uint_eq(run->s.regs.regs.rflags & RFL_CF, RFL_CF);
+}
+END_TEST
+
 START_TEST(unreachable_handler_is_a_triple_fault)
 {
 	static const uint8_t insn[] = { 0x0f, 0x0b };  /* ud2 */
@@ -867,6 +885,7 @@ int main(void)
 	tcase_add_test(tc, mov_cr0_from_ring3_is_the_guests_gp);
 	tcase_add_test(tc, int_n_checks_the_gate_dpl);
 	tcase_add_test(tc, iret_to_ring3_restores_the_outer_frame);
+	tcase_add_test(tc, iret_frame_with_the_kernel_cs_as_the_guest_reads_it);
 	tcase_add_test(tc, unreachable_handler_is_a_triple_fault);
 	tcase_add_test(tc, first_touch_is_a_hidden_fault);
 	tcase_add_test(tc, apic_mmio_runs_against_the_device);
