@@ -12,6 +12,7 @@
 #include "desc.h"
 #include "paging.h"
 #include "pic.h"
+#include "pit.h"
 #include "printf.h"
 #include "string.h"
 #include "test.h"
@@ -214,6 +215,40 @@ static void same_stack_round(int round, const char *what)
 	test__eq(0x23, k_frame[4] & 0xffff, "%s: frame SS", what);
 }
 
+static volatile u32 ticks;
+
+static void irq0_handler(struct trap_frame *f)
+{
+	(void)f;
+	ticks++;
+	pic__eoi(0);
+}
+
+/* The tutorial form again and again with the PIT interrupting at 1 kHz, until 20 ticks:
+ * interrupts land around the IRET, in ring 3 and in the kernel. */
+static void timer_rounds(const char *what)
+{
+	u32 ok = 0, n = 0;
+	trap__set_handler(PIC_MASTER_BASE, irq0_handler);
+	pit__start(0, PIT_MODE_RATE, pit__divisor(1000));
+	ticks = 0;
+	pic__mask(0, false);
+	/* until 20 ticks came (the bound on rounds is only a hang guard) */
+	for (; ticks < 20 && n < 1000000; n++) {
+		r3_cs = r3_mark = 0;
+		sti();
+		u32 r = iret32_same_stack(0);
+		write_fs(SEL_KDATA);
+		write_gs(SEL_KDATA);
+		ok += r == 0x5eed && (r3_cs & 0xffff) == 0x1b;
+	}
+	pic__mask(0, true);
+	cli();
+	trap__set_handler(PIC_MASTER_BASE, NULL);
+	test__eq_dec(n, ok, "%s: every IRET to ring 3 and back with the timer running", what);
+	test__ok(ticks >= 20, "%s: 20 timer interrupts came meanwhile", what);
+}
+
 static u8 pt_mem[64 * 4096] __aligned(4096);
 
 void test_main(void)
@@ -239,6 +274,7 @@ void test_main(void)
 	iret32_ds = 0x23;
 	same_stack_round(-1, "paging off, the tutorial form");
 	same_stack_round(8, "paging off, the tutorial form, stack in the GDT's page");
+	timer_rounds("paging off");
 
 	/* 32-bit paging: everything identity-mapped and user-accessible except the TSS
 	 * ring-0 stack, which is supervisor-only. */
@@ -261,5 +297,6 @@ void test_main(void)
 	iret32_ds = 0x23;
 	same_stack_round(-1, "paging on, the tutorial form");
 	same_stack_round(9, "paging on, the tutorial form, stack in the GDT's page");
+	timer_rounds("paging on");
 	test__done();
 }
