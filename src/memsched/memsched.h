@@ -39,7 +39,7 @@ struct memsched_config {
 	unsigned alloc_ms;          /* policy period */
 	unsigned sample_ms;         /* working-set sampling period */
 	unsigned sample_pages;      /* pages per sample */
-	bool run_clock;             /* sampling periods count the VM's run time, not wall time */
+	bool run_clock;             /* sampling periods count the VM's CPU time, not wall time */
 	uint64_t swap_rate;         /* pages per second per VM, swap-out */
 	const char *swap_dir;
 	uint64_t swap_bytes;        /* swap file capacity */
@@ -85,8 +85,9 @@ struct memsched_vm {
 	uint64_t sample[MS_SAMPLE_MAX];
 	unsigned nsample;
 	uint64_t period_end_ns;     /* on the sampling clock: wall or run time */
-	/* the VM's run time: wall time less time halted (vCPU thread) */
-	uint64_t start_ns, halted_ns, halt_since;
+	/* the VM's run time: the CPU time its vCPU threads used, guest execution inside
+	 * KVM_RUN included (summed by the ticks; read by the stats at the end) */
+	_Atomic uint64_t run_ns;
 	/* swapping (vCPU thread) */
 	double tokens;
 	uint64_t last_ns, rng;
@@ -150,8 +151,6 @@ int memsched__vm_init(struct memsched_vm *v, struct vm *vm, struct memsched *ms,
 		      uint64_t min, uint64_t shares);
 /* At trap exits and while idle, on the vCPU thread. */
 void memsched__tick(struct memsched_vm *v, struct vcpu *vcpu);
-/* The vCPU halts (true) or runs again (false): halted time is not run time. */
-void memsched__halted(struct memsched_vm *v, bool halted);
 /* The VM's run time so far (ns). */
 uint64_t memsched__run_ns(const struct memsched_vm *v);
 /* How long an idle vCPU may sleep before the next tick is due (ns). */

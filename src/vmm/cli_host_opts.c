@@ -44,7 +44,7 @@ static const char usage_host[] =
 	"      --wss-ms N       working-set sampling period (default 30000, as ESX)\n"
 	"      --wss-pages N    pages per working-set sample (default 100, as ESX)\n"
 	"      --wss-clock C    what a sampling period counts: wall (default) or run, the\n"
-	"                       VM's run time as in ESX (time halted does not count)\n"
+	"                       VM's run time as in ESX (the CPU time its vCPU used)\n"
 	"      --swap-dir DIR   where the host swap file goes (default $TMPDIR or /var/tmp);\n"
 	"                       it is removed at exit\n"
 	"      --swap-size SIZE its capacity (default: the sum of guest memory)\n"

@@ -478,7 +478,6 @@ void vcpu__halt(struct vcpu *vcpu, bool guest_if)
 		vm__stop(vm, 0, "guest halted with interrupts disabled");
 		return;
 	}
-	memsched__halted(&vm->ms, true);
 	while (!atomic_load(&vm->stop)) {
 		devices__poll(vm);
 		if (devices__irq_pending(vm))
@@ -487,7 +486,6 @@ void vcpu__halt(struct vcpu *vcpu, bool guest_if)
 		memsched__tick(&vm->ms, vcpu);
 		vcpu__wait(vcpu);
 	}
-	memsched__halted(&vm->ms, false);
 	vcpu->stats.halt_wakeups++;
 }
 

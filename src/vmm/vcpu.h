@@ -23,6 +23,7 @@ struct vcpu {
 	pthread_t thread;
 	timer_t deadline_timer;
 	uint64_t armed_deadline;
+	uint64_t ms_cpu_ns;          /* thread CPU time at the last memsched tick */
 
 	struct vcpu_virt v;          /* what the guest programmed */
 	unsigned iopl;               /* the guest's own IOPL (the real one is compressed) */
