@@ -40,7 +40,7 @@ int emulate__single_step(struct vcpu *vcpu, uint64_t rip0, uint16_t cs0);
 
 /* The guest executed SYSCALL (the real one landed in the monitor): enter the guest
  * kernel at its IA32_LSTAR as the CPU would. 0, or 1 with #UD. */
-int emulate__syscall(struct vcpu *vcpu, struct xfault *xf);
+int emulate__syscall(struct vcpu *vcpu, bool compat, struct xfault *xf);
 
 /* RDMSR/WRMSR at guest CPL 0 without an instruction: 0, or 1 where the CPU raises #GP. */
 int msr__read(struct vcpu *vcpu, uint32_t idx, uint64_t *val);

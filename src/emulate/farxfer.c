@@ -539,11 +539,14 @@ static struct kvm_segment flat64(uint16_t sel, bool code, bool l, unsigned cpl)
 	};
 }
 
-int emulate__syscall(struct vcpu *vcpu, struct xfault *xf)
+int emulate__syscall(struct vcpu *vcpu, bool compat, struct xfault *xf)
 {
 	struct gstate *g = &vcpu->g;
 	const struct vmsrs *m = &vcpu->v.msr;
 	if (!(vcpu->v.efer & EFER_SCE) || !virt_long_mode(&vcpu->v))
+		return xfault_set(xf, X86_UD, false, 0);
+	/* From compatibility mode: AMD's CPUs go to CSTAR, Intel's raise #UD. */
+	if (compat && !cpuid__is_amd(&vcpu->vm->cpuid))
 		return xfault_set(xf, X86_UD, false, 0);
 	vcpu->stats.emulated[EMU_FAR_CALL]++;
 	/* The CPU left the return RIP in RCX and RFLAGS in R11 (the real ones: the guest's
@@ -554,7 +557,7 @@ int emulate__syscall(struct vcpu *vcpu, struct xfault *xf)
 	uint16_t sel = (uint16_t)(m->star >> 32);
 	g->seg[S_CS] = flat64(sel, true, true, 0);
 	g->seg[S_SS] = flat64((uint16_t)(sel + 8), false, false, 0);
-	g->rip = m->lstar;
+	g->rip = compat ? m->cstar : m->lstar;
 	g->cpl = 0;
 	g->rflags = excp_real_rflags(vflags & ~m->fmask, vcpu->iopl, 0);
 	g->seg_dirty = g->gpr_dirty = true;

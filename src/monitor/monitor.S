@@ -59,5 +59,13 @@ mon_resume:
 mon_syscall:
 	hlt
 	ud2
+
+/* mon_syscall32: the real IA32_CSTAR, the same for a SYSCALL from compatibility mode
+ * (which goes to the guest's CSTAR, not its LSTAR). */
+	.balign 16
+	.globl mon_syscall32
+mon_syscall32:
+	hlt
+	ud2
 	.globl mon_end
 mon_end:

@@ -222,15 +222,16 @@ static void halt(struct vcpu *vcpu)
  * The guest's SYSCALL, in either form: the real SYSCALL entered mon_syscall at CPL 0
  * and HLTed (state in the sync registers), or a backend ran a CPL 3 SYSCALL to LSTAR
  * without changing privilege and the fetch of the monitor page faulted (state in the
- * trap frame, already loaded). RCX and R11 hold what SYSCALL put there.
+ * trap frame, already loaded). RCX and R11 hold what SYSCALL put there. `compat`: it
+ * came from compatibility mode (the real CSTAR, mon_syscall32).
  */
-static void handle_syscall(struct vcpu *vcpu, bool from_frame)
+static void handle_syscall(struct vcpu *vcpu, bool from_frame, bool compat)
 {
 	struct xfault xf;
 	if (!from_frame)
 		vcpu__load_state(vcpu, false);
 	vcpu->stats.syscalls++;
-	if (emulate__syscall(vcpu, &xf) == 1) {
+	if (emulate__syscall(vcpu, compat, &xf) == 1) {
 		/* SYSCALL was #UD for the guest: it faults at the SYSCALL instruction. */
 		vcpu->g.rip = vcpu->g.gpr[R_CX] - 2;
 		deliver_emulated_fault(vcpu, &xf);
@@ -328,8 +329,9 @@ static void handle_trap(struct vcpu *vcpu, unsigned vec)
 			reflect(vcpu, vec, EV_EXCEPTION, true, err);
 		break;
 	case X86_PF:
-		if (vcpu->g.rip == SYM_MON_SYSCALL && s->cr2 == SYM_MON_SYSCALL && vcpu->g.cpl == 3)
-			handle_syscall(vcpu, true);
+		if ((vcpu->g.rip == SYM_MON_SYSCALL || vcpu->g.rip == SYM_MON_SYSCALL32) &&
+		    s->cr2 == vcpu->g.rip && vcpu->g.cpl == 3)
+			handle_syscall(vcpu, true, vcpu->g.rip == SYM_MON_SYSCALL32);
 		else
 			handle_page_fault(vcpu, s->cr2, err);
 		break;
@@ -456,7 +458,9 @@ void exit__handle(struct vcpu *vcpu)
 	case KVM_EXIT_HLT:
 		/* Only the monitor can execute HLT: mon_syscall, the guest's SYSCALL. */
 		if (run->s.regs.regs.rip - SYM_MON_SYSCALL <= 1)
-			handle_syscall(vcpu, false);
+			handle_syscall(vcpu, false, false);
+		else if (run->s.regs.regs.rip - SYM_MON_SYSCALL32 <= 1)
+			handle_syscall(vcpu, false, true);
 		else
 			vm__stop(vcpu->vm, 4, "unexpected HLT at %#llx",
 				 (unsigned long long)run->s.regs.regs.rip);

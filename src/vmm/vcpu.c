@@ -353,7 +353,7 @@ int vcpu__reset_multiboot(struct vcpu *vcpu, uint32_t entry, uint32_t mbi)
 
 	/* A guest SYSCALL enters the monitor, which hands it to shade (mon_syscall). */
 	if (kvm__set_msr(vcpu->fd, 0xc0000082, SYM_MON_SYSCALL) ||
-	    kvm__set_msr(vcpu->fd, 0xc0000083, SYM_MON_SYSCALL) ||
+	    kvm__set_msr(vcpu->fd, 0xc0000083, SYM_MON_SYSCALL32) ||
 	    kvm__set_msr(vcpu->fd, 0xc0000084, RFL_IF | RFL_TF | RFL_DF | RFL_AC | RFL_NT))
 		return -EIO;
 

@@ -15,6 +15,7 @@
 
 #include "devices.h"
 #include "lapic.h"
+#include "monitor_syms.h"
 #include "emulate.h"
 #include "exit.h"
 #include "physmap.h"
@@ -434,6 +435,35 @@ static void emulation_failure(uint32_t eip, unsigned cpl, uint32_t eflags, uint3
 	sr->ds = sr->es = sr->fs = sr->gs = real_seg(cpl ? 0x23 : 0x10);
 	run->kvm_dirty_regs = 0;
 }
+
+/* SYSCALL from compatibility mode enters the real CSTAR (mon_syscall32) and goes to
+ * the guest's CSTAR on an AMD model, not to its LSTAR (kvm-unit-tests' syscall test);
+ * an Intel model raises #UD there. */
+START_TEST(syscall_from_compatibility_mode_goes_to_cstar)
+{
+	vcpu.v.efer = EFER_LME | EFER_LMA | EFER_SCE;
+	vcpu.v.msr.lstar = 0x7000;
+	vcpu.v.msr.cstar = 0x6000;
+	vcpu.v.msr.star = 0x0008ULL << 32;
+	vm.cpuid.n = 1;
+	vm.cpuid.e[0] = (struct kvm_cpuid_entry2){ .function = 0, .eax = 1 };
+	memcpy(&vm.cpuid.e[0].ebx, "Auth", 4);
+	memcpy(&vm.cpuid.e[0].edx, "enti", 4);
+	memcpy(&vm.cpuid.e[0].ecx, "cAMD", 4);
+	run->exit_reason = KVM_EXIT_HLT;
+	run->s.regs.regs.rip = SYM_MON_SYSCALL32 + 1;
+	run->s.regs.regs.rcx = 0x5002;
+	run->s.regs.regs.r11 = RFL_FIXED | RFL_IF;
+	run->s.regs.sregs.cs = real_seg(0x09);
+	run->s.regs.sregs.ss = real_seg(0x11);
+	exit__handle(&vcpu);
+	ck_assert(!atomic_load(&vm.stop));
+	ck_assert_uint_eq(run->s.regs.regs.rip, 0x6000);
+	run->s.regs.regs.rip = SYM_MON_SYSCALL + 1;
+	exit__handle(&vcpu);
+	ck_assert_uint_eq(run->s.regs.regs.rip, 0x7000);
+}
+END_TEST
 
 START_TEST(sysenter_and_sysexit_follow_the_msrs)
 {
@@ -894,6 +924,7 @@ int main(void)
 	tcase_add_test(tc, writes_through_a_based_fs_run_in_unicorn);
 	tcase_add_test(tc, virtual_interrupt_on_a_monitor_stub_resumes_the_stub);
 	tcase_add_test(tc, sysenter_and_sysexit_follow_the_msrs);
+	tcase_add_test(tc, syscall_from_compatibility_mode_goes_to_cstar);
 	tcase_add_test(tc, bytes_no_cpu_runs_are_the_guests_ud);
 	tcase_add_test(tc, encodings_the_cpu_runs_but_capstone_refuses);
 	tcase_add_test(tc, unemulated_privileged_instruction_is_gp_outside_ring0);
