@@ -53,6 +53,7 @@ int emu_mov_cr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_mov_dr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_dtr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_misc_priv(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
+int emu_flush_line(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_icebp(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_xsave(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);
 int emu_msr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf);

@@ -263,6 +263,8 @@ static int dispatch(struct vcpu *vcpu, struct insn *in, struct xfault *xf)
 		return emu_tsc(vcpu, in, xf);
 	case X86_INS_RDPMC:
 		return emu_rdpmc(vcpu, in, xf);
+	case X86_INS_CLFLUSH: case X86_INS_CLFLUSHOPT: case X86_INS_CLWB:
+		return emu_flush_line(vcpu, in, xf);
 	case X86_INS_XGETBV: case X86_INS_XSETBV: case X86_INS_XSAVE: case X86_INS_XSAVE64:
 	case X86_INS_XRSTOR: case X86_INS_XRSTOR64:
 		return emu_xsave(vcpu, in, xf);

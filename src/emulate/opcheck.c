@@ -237,11 +237,13 @@ int opcheck__feature(struct vcpu *vcpu, const cs_insn *ci, struct xfault *xf)
 	for (unsigned i = 0; i < ARRAY_SIZE(never_groups); i++)
 		if (has_group(ci, never_groups[i]))
 			return xfault_set(xf, X86_UD, false, 0);
+	/* An instruction with a CPUID bit of its own depends on that bit only (capstone
+	 * files CLFLUSH under SSE2, whose bit has nothing to do with it). */
+	for (unsigned i = 0; i < ARRAY_SIZE(insn_features); i++)
+		if (ci->id == insn_features[i].id)
+			return cpuid_bit(vcpu, &insn_features[i]) ? 0 : xfault_set(xf, X86_UD, false, 0);
 	for (unsigned i = 0; i < ARRAY_SIZE(group_features); i++)
 		if (has_group(ci, group_features[i].id) && !cpuid_bit(vcpu, &group_features[i]))
-			return xfault_set(xf, X86_UD, false, 0);
-	for (unsigned i = 0; i < ARRAY_SIZE(insn_features); i++)
-		if (ci->id == insn_features[i].id && !cpuid_bit(vcpu, &insn_features[i]))
 			return xfault_set(xf, X86_UD, false, 0);
 	return 0;
 }

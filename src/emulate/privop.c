@@ -345,6 +345,28 @@ int emu_dtr(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 	return 0;
 }
 
+/*
+ * CLFLUSH, CLFLUSHOPT, CLWB (their CPUID bits were checked by opcheck.c): shade keeps
+ * no cache of guest memory to write back, so what is left is the checks, those of a
+ * one-byte read (SDM vol. 2, CLFLUSH: segment, canonical and page checks "as a read";
+ * no access to the line, which may be a device's). The backend hands them to shade at
+ * CPL 1 (kvm-unit-tests' memory test took #UD for an advertised CLWB).
+ */
+int emu_flush_line(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
+{
+	enum seg_reg sr;
+	uint64_t off, lin;
+	gpa_t gpa;
+	op_mem_addr(vcpu, in, &in->x->operands[0], &sr, &off);
+	int r = gmem__seg_linear(vcpu, sr, off, 1, ACC_READ, &lin, xf);
+	if (!r && (vcpu->v.cr0 & CR0_PG))
+		r = paging__translate(vcpu, lin, ACC_READ, &gpa, xf);
+	if (r)
+		return r;
+	advance(vcpu, in);
+	return 0;
+}
+
 int emu_misc_priv(struct vcpu *vcpu, const struct insn *in, struct xfault *xf)
 {
 	if (vcpu->g.cpl != 0)

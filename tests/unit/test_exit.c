@@ -436,6 +436,28 @@ static void emulation_failure(uint32_t eip, unsigned cpl, uint32_t eflags, uint3
 	run->kvm_dirty_regs = 0;
 }
 
+/* CLFLUSH, advertised, reaches shade as an emulation failure at CPL 1: it completes
+ * (it was the guest's #UD), with a read's segment checks (#GP past DS's limit). */
+START_TEST(clflush_completes_with_a_reads_checks)
+{
+	static const uint8_t insn[] = { 0x0f, 0xae, 0x38 };  /* clflush (%eax) */
+	poke(CODE, insn, sizeof(insn));
+	vm.cpuid.n = 2;
+	vm.cpuid.e[0] = (struct kvm_cpuid_entry2){ .function = 0, .eax = 1 };
+	vm.cpuid.e[1] = (struct kvm_cpuid_entry2){ .function = 1, .edx = 1u << 19 };
+	emulation_failure(CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+	run->s.regs.regs.rax = 0x3000;
+	exit__handle(&vcpu);
+	ck_assert(!atomic_load(&vm.stop));
+	ck_assert_uint_eq(run->s.regs.regs.rip, CODE + sizeof(insn));
+	emulation_failure(CODE, 0, RFL_FIXED | (1 << 12), KSTACK);
+	run->s.regs.sregs.ds.limit = 0xfff;
+	run->s.regs.regs.rax = 0x3000;
+	exit__handle(&vcpu);
+	ck_assert_uint_eq(run->s.regs.regs.rip, GP_HANDLER);
+}
+END_TEST
+
 /* SYSCALL from compatibility mode enters the real CSTAR (mon_syscall32) and goes to
  * the guest's CSTAR on an AMD model, not to its LSTAR (kvm-unit-tests' syscall test);
  * an Intel model raises #UD there. */
@@ -925,6 +947,7 @@ int main(void)
 	tcase_add_test(tc, virtual_interrupt_on_a_monitor_stub_resumes_the_stub);
 	tcase_add_test(tc, sysenter_and_sysexit_follow_the_msrs);
 	tcase_add_test(tc, syscall_from_compatibility_mode_goes_to_cstar);
+	tcase_add_test(tc, clflush_completes_with_a_reads_checks);
 	tcase_add_test(tc, bytes_no_cpu_runs_are_the_guests_ud);
 	tcase_add_test(tc, encodings_the_cpu_runs_but_capstone_refuses);
 	tcase_add_test(tc, unemulated_privileged_instruction_is_gp_outside_ring0);
