@@ -331,7 +331,10 @@ static void handle_trap(struct vcpu *vcpu, unsigned vec)
 	case X86_PF:
 		if ((vcpu->g.rip == SYM_MON_SYSCALL || vcpu->g.rip == SYM_MON_SYSCALL32) &&
 		    s->cr2 == vcpu->g.rip && vcpu->g.cpl == 3)
-			handle_syscall(vcpu, true, vcpu->g.rip == SYM_MON_SYSCALL32);
+			/* This backend runs a compatibility-mode SYSCALL to LSTAR too: the
+			 * mode it came from is the frame's CS (the backend left it). */
+			handle_syscall(vcpu, true, vcpu->g.rip == SYM_MON_SYSCALL32 ||
+					      !vcpu->g.seg[S_CS].l);
 		else
 			handle_page_fault(vcpu, s->cr2, err);
 		break;
