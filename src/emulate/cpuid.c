@@ -44,7 +44,8 @@ const struct cpuid_feature cpuid_model[] = {
 	F(1, 0, EDX, 16, ON, "pat", "IA32_PAT checked and kept (msr.c)"),
 	F(1, 0, EDX, 17, ON, "pse36", "the shadow walker takes PDE bits 13+ (RAM is below 4 GiB)"),
 	F(1, 0, EDX, 18, OFF, "psn", "no processor serial number"),
-	F(1, 0, EDX, 19, HOST, "clflush", "runs on the real vCPU"),
+	F(1, 0, EDX, 19, HOST, "clflush", "runs on the real vCPU; emulated where the "
+	  "backend hands it to shade (emu_flush_line)"),
 	F(1, 0, EDX, 21, OFF, "ds", "no debug store"),
 	F(1, 0, EDX, 22, OFF, "acpi", "no thermal-monitor MSRs"),
 	F(1, 0, EDX, 23, HOST, "mmx", "runs on the real vCPU"),
@@ -97,8 +98,10 @@ const struct cpuid_feature cpuid_model[] = {
 	F(7, 0, EBX, 18, OFF, "rdseed", "not emulated where the backend cannot run it"),
 	F(7, 0, EBX, 19, HOST, "adx", "runs on the real vCPU"),
 	F(7, 0, EBX, 20, OFF, "smap", "the shadow walker and the emulator's accesses ignore it"),
-	F(7, 0, EBX, 23, HOST, "clflushopt", "runs on the real vCPU"),
-	F(7, 0, EBX, 24, HOST, "clwb", "runs on the real vCPU"),
+	F(7, 0, EBX, 23, HOST, "clflushopt", "runs on the real vCPU; emulated where the "
+	  "backend hands it to shade (emu_flush_line)"),
+	F(7, 0, EBX, 24, HOST, "clwb", "runs on the real vCPU; emulated where the "
+	  "backend hands it to shade (emu_flush_line)"),
 	F(7, 0, EBX, 29, HOST, "sha", "runs on the real vCPU"),
 	F(7, 0, ECX, 2, ON, "umip", "SGDT/SIDT/SLDT/STR/SMSW always trap; the emulator checks "
 	  "the guest's CR4.UMIP"),
